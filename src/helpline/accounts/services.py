@@ -1,0 +1,88 @@
+"""Writes for accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from helpline.accounts.choices import Role
+from helpline.accounts.models import ApiToken, Team, User
+from helpline.core import clock
+from helpline.core.errors import Conflict, ValidationError
+
+TOKEN_PREFIX = "hl_"
+
+
+def user_create(
+    *,
+    email: str,
+    name: str,
+    password: str | None,
+    role: Role = Role.AGENT,
+    teams: Iterable[Team] = (),
+    restricted_to_teams: bool = False,
+) -> User:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValidationError("Enter a valid email address.", field="email")
+    if User.objects.filter(email=email).exists():
+        raise Conflict(f"A user with email {email} already exists.", field="email")
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            name=name.strip() or email.split("@")[0],
+            role=role,
+            restricted_to_teams=restricted_to_teams,
+            is_superuser=role == Role.ADMIN,
+        )
+        team_list = list(teams)
+        if team_list:
+            user.teams.set(team_list)
+    return user
+
+
+def team_create(*, name: str, description: str = "") -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationError("A team needs a name.", field="name")
+    team, _ = Team.objects.get_or_create(name=name, defaults={"description": description})
+    return team
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token and return it with its secret, which is shown once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=secret[:10], digest=_digest(secret)
+    )
+    return token, secret
+
+
+def api_token_authenticate(*, secret: str) -> User | None:
+    """Return the active user owning ``secret``, or None. Records when the token was last used."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_digest(secret), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = clock.now()
+    # Write at most once a minute: the API's hot path should not update a row per request.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=clock.now())

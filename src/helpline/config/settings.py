@@ -1,0 +1,215 @@
+"""Django settings, built only from ``HELPLINE_*`` environment variables (see config/env.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import django_stubs_ext
+
+from helpline.config.env import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_str,
+    parse_database_url,
+    secret_key_from,
+)
+
+# Lets admin.ModelAdmin[User] and similar generic annotations work at run time.
+django_stubs_ext.monkeypatch()
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+HELPLINE_ENV = env_str("HELPLINE_ENV", "development")
+if HELPLINE_ENV not in {"development", "production", "test"}:
+    raise ConfigError(f"HELPLINE_ENV must be development, production or test, got {HELPLINE_ENV!r}")
+PRODUCTION = HELPLINE_ENV == "production"
+
+DATA_DIR = Path(env_str("HELPLINE_DATA_DIR", "./helpline-data")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("HELPLINE_DEBUG", default=False)
+if PRODUCTION and DEBUG:
+    raise ConfigError("HELPLINE_DEBUG must be off when HELPLINE_ENV=production")
+
+SECRET_KEY = env_str("HELPLINE_SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ConfigError("HELPLINE_SECRET_KEY is required when HELPLINE_ENV=production")
+    SECRET_KEY = secret_key_from(DATA_DIR)
+elif PRODUCTION and len(SECRET_KEY) < 32:
+    raise ConfigError("HELPLINE_SECRET_KEY must be at least 32 characters in production")
+
+ALLOWED_HOSTS = [h.strip() for h in env_str("HELPLINE_ALLOWED_HOSTS", "").split(",") if h.strip()]
+if not ALLOWED_HOSTS:
+    if PRODUCTION:
+        raise ConfigError("HELPLINE_ALLOWED_HOSTS is required when HELPLINE_ENV=production")
+    ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in env_str("HELPLINE_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "huey.contrib.djhuey",
+    "helpline.core",
+    "helpline.accounts",
+    "helpline.customers",
+    "helpline.tickets",
+    "helpline.triage",
+    "helpline.sla",
+    "helpline.routing",
+    "helpline.connectors.email",
+    "helpline.demo",
+    "helpline.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "helpline.config.urls"
+ASGI_APPLICATION = "helpline.config.asgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("HELPLINE_DATABASE_URL")
+DATABASES: dict[str, dict[str, Any]]
+if _database_url:
+    _db = parse_database_url("HELPLINE_DATABASE_URL", _database_url)
+    DATABASES = {
+        "default": {
+            "ENGINE": _db.engine,
+            "NAME": _db.name,
+            "USER": _db.user,
+            "PASSWORD": _db.password,
+            "HOST": _db.host,
+            "PORT": _db.port,
+            "CONN_MAX_AGE": env_int("HELPLINE_DB_CONN_MAX_AGE", 60),
+            "CONN_HEALTH_CHECKS": True,
+            "TEST": {"NAME": env_str("HELPLINE_TEST_DATABASE_NAME") or f"test_{_db.name}"},
+        }
+    }
+else:
+    # WAL lets the web process read while the worker writes; IMMEDIATE transactions take the
+    # write lock up front, so two writers queue on the busy timeout instead of failing mid-way.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "helpline.sqlite3",
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA cache_size=-64000;"
+                ),
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("HELPLINE_REDIS_URL")
+WORKERS = env_int("HELPLINE_WORKERS", 2, minimum=1, maximum=64)
+HUEY: dict[str, Any]
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.PriorityRedisHuey",
+        "name": "helpline",
+        "url": REDIS_URL,
+        "immediate": False,
+        "consumer": {"workers": WORKERS, "worker_type": "thread"},
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "helpline",
+        "filename": str(DATA_DIR / "tasks.sqlite3"),
+        "immediate": env_bool("HELPLINE_TASKS_IMMEDIATE", default=HELPLINE_ENV == "test"),
+        "consumer": {"workers": WORKERS, "worker_type": "thread"},
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = env_str("HELPLINE_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "attachments"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = env_bool("HELPLINE_SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HELPLINE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("HELPLINE_LOG_LEVEL", "INFO")},
+    "loggers": {"huey": {"level": "WARNING"}},
+}
+
+# Tests run on a throw-away data dir; this flag is only read by conftest.
+TESTING = os.environ.get("HELPLINE_ENV") == "test"

@@ -1,0 +1,230 @@
+"""Writes for customers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from helpline.accounts.models import User
+from helpline.customers.choices import Channel, IdentityKind, OrderStatus
+from helpline.customers.models import Customer, CustomerNote, Identity, Order, Organisation
+from helpline.core.errors import Conflict, ValidationError
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def identity_normalize(*, kind: str, value: str) -> str:
+    """Canonical form of an identity, so one address never becomes two customers."""
+    value = value.strip()
+    if kind == IdentityKind.EMAIL:
+        value = value.lower()
+        if not _EMAIL_RE.match(value) or len(value) > 320:
+            raise ValidationError(f"{value!r} is not a valid email address.", field="email")
+        return value
+    if kind == IdentityKind.PHONE:
+        digits = re.sub(r"[^\d+]", "", value)
+        if digits.startswith("00"):
+            digits = "+" + digits[2:]
+        if len(re.sub(r"\D", "", digits)) < 5:
+            raise ValidationError(f"{value!r} is not a valid phone number.", field="phone")
+        return digits
+    if kind == IdentityKind.SOCIAL:
+        return value.lower()
+    if not value:
+        raise ValidationError("An identity needs a value.", field="value")
+    return value
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    """How a caller names a customer: any of these, the first known one wins."""
+
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    chat_visitor: str | None = None
+    social_handle: str | None = None
+
+    def identities(self) -> list[tuple[str, str]]:
+        pairs = [
+            (IdentityKind.EMAIL, self.email),
+            (IdentityKind.PHONE, self.phone),
+            (IdentityKind.CHAT, self.chat_visitor),
+            (IdentityKind.SOCIAL, self.social_handle),
+        ]
+        return [(str(k), identity_normalize(kind=k, value=v)) for k, v in pairs if v]
+
+
+def customer_create(
+    *,
+    name: str = "",
+    organisation: Organisation | None = None,
+    attributes: dict[str, Any] | None = None,
+    language: str = "",
+    preferred_channel: str = "",
+    identities: list[tuple[str, str]] | None = None,
+) -> Customer:
+    if preferred_channel and preferred_channel not in Channel.values:
+        raise ValidationError(f"Unknown channel {preferred_channel!r}.", field="preferred_channel")
+    pairs = [(k, identity_normalize(kind=k, value=v)) for k, v in identities or []]
+    with transaction.atomic():
+        customer = Customer.objects.create(
+            name=name.strip(),
+            organisation=organisation,
+            attributes=attributes or {},
+            language=language,
+            preferred_channel=preferred_channel,
+        )
+        for index, (kind, value) in enumerate(pairs):
+            identity_add(customer=customer, kind=kind, value=value, is_primary=index == 0)
+    return customer
+
+
+def identity_add(*, customer: Customer, kind: str, value: str, is_primary: bool = False) -> Identity:
+    if kind not in IdentityKind.values:
+        raise ValidationError(f"Unknown identity kind {kind!r}.", field="kind")
+    value = identity_normalize(kind=kind, value=value)
+    existing = Identity.objects.filter(kind=kind, value=value).first()
+    if existing is not None:
+        if existing.customer_id != customer.pk:
+            raise Conflict(f"{kind} {value} already belongs to another customer.", field=kind)
+        return existing
+    try:
+        with transaction.atomic():
+            return Identity.objects.create(
+                customer=customer, kind=kind, value=value, is_primary=is_primary
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"{kind} {value} already belongs to another customer.", field=kind) from exc
+
+
+def customer_get_or_create(*, ref: CustomerRef) -> tuple[Customer, bool]:
+    """Find the customer behind any identity in ``ref``, or create one with all of them.
+
+    Safe under concurrency: two deliveries racing to create the same address end with one
+    customer, because the identity's unique constraint decides the winner.
+    """
+    pairs = ref.identities()
+    if not pairs:
+        raise ValidationError("A customer needs an email, phone, chat or social identity.")
+    for kind, value in pairs:
+        found = (
+            Identity.objects.select_related("customer")
+            .filter(kind=kind, value=value)
+            .first()
+        )
+        if found is not None:
+            customer = _resolve_merged(found.customer)
+            for other_kind, other_value in pairs:
+                if (other_kind, other_value) != (kind, value):
+                    _attach_if_free(customer, other_kind, other_value)
+            if ref.name and not customer.name:
+                Customer.objects.filter(pk=customer.pk).update(name=ref.name.strip())
+                customer.name = ref.name.strip()
+            return customer, False
+    try:
+        with transaction.atomic():
+            customer = customer_create(name=ref.name or "", identities=pairs)
+            return customer, True
+    except Conflict:
+        # Lost a race with another delivery for the same identity: use the winner's record.
+        kind, value = pairs[0]
+        found = Identity.objects.select_related("customer").get(kind=kind, value=value)
+        return _resolve_merged(found.customer), False
+
+
+def _attach_if_free(customer: Customer, kind: str, value: str) -> None:
+    if not Identity.objects.filter(kind=kind, value=value).exists():
+        try:
+            with transaction.atomic():
+                Identity.objects.create(customer=customer, kind=kind, value=value)
+        except IntegrityError:
+            pass  # attached by a concurrent request; either owner is a valid outcome
+
+
+def _resolve_merged(customer: Customer) -> Customer:
+    seen = set()
+    while customer.merged_into_id is not None and customer.pk not in seen:
+        seen.add(customer.pk)
+        customer = Customer.objects.get(pk=customer.merged_into_id)
+    return customer
+
+
+_UPDATABLE = ("name", "attributes", "language", "preferred_channel", "organisation")
+
+
+def customer_update(*, customer: Customer, **changes: Any) -> Customer:
+    unknown = set(changes) - set(_UPDATABLE)
+    if unknown:
+        raise ValidationError(f"Cannot update {', '.join(sorted(unknown))}.")
+    if "preferred_channel" in changes and changes["preferred_channel"] not in ("", *Channel.values):
+        raise ValidationError("Unknown channel.", field="preferred_channel")
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    customer.save(update_fields=[*changes, "updated_at"])
+    return customer
+
+
+def customer_merge(*, source: Customer, target: Customer) -> Customer:
+    """Move identities, tickets, orders and notes from ``source`` to ``target``.
+
+    ``source`` stays as an empty record pointing at ``target`` so old links still resolve.
+    """
+    if source.pk == target.pk:
+        raise ValidationError("Cannot merge a customer into itself.")
+    if target.merged_into_id is not None:
+        raise ValidationError("Cannot merge into a customer that was itself merged.")
+    with transaction.atomic():
+        Identity.objects.filter(customer=source).update(is_primary=False)
+        # Every row that points at a customer (identities, orders, notes, and tickets or chat
+        # sessions of higher apps) moves, found through the model's reverse relations so this
+        # app does not import the apps above it.
+        for relation in Customer._meta.related_objects:
+            if relation.one_to_many and relation.related_model is not Customer:
+                model = relation.related_model
+                field = relation.field.name
+                model._default_manager.filter(**{field: source}).update(**{field: target})
+        merged_attributes = {**source.attributes, **target.attributes}
+        Customer.objects.filter(pk=target.pk).update(
+            attributes=merged_attributes,
+            name=target.name or source.name,
+            organisation=target.organisation or source.organisation,
+        )
+        Customer.objects.filter(pk=source.pk).update(merged_into=target)
+    target.refresh_from_db()
+    return target
+
+
+def order_add(
+    *,
+    customer: Customer,
+    reference: str,
+    product: str,
+    amount: Decimal,
+    ordered_at: datetime,
+    currency: str = "EUR",
+    status: str = OrderStatus.PAID,
+) -> Order:
+    if status not in OrderStatus.values:
+        raise ValidationError(f"Unknown order status {status!r}.", field="status")
+    return Order.objects.create(
+        customer=customer,
+        reference=reference,
+        product=product,
+        amount=amount,
+        currency=currency,
+        ordered_at=ordered_at,
+        status=status,
+    )
+
+
+def customer_note_add(*, customer: Customer, author: User | None, body: str) -> CustomerNote:
+    body = body.strip()
+    if not body:
+        raise ValidationError("A note cannot be empty.", field="body")
+    return CustomerNote.objects.create(customer=customer, author=author, body=body)
