@@ -13,7 +13,7 @@ from helpline.accounts.models import ApiToken, Team, User
 from helpline.core import clock
 from helpline.core.errors import Conflict, ValidationError
 
-TOKEN_PREFIX = "hl_"
+TOKEN_PREFIX = "hl_"  # noqa: S105  (a public prefix, not a secret)
 
 
 def user_create(

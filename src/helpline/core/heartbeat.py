@@ -24,9 +24,7 @@ def worker_name() -> str:
 
 
 def beat() -> None:
-    WorkerHeartbeat.objects.update_or_create(
-        name=worker_name(), defaults={"seen_at": clock.now()}
-    )
+    WorkerHeartbeat.objects.update_or_create(name=worker_name(), defaults={"seen_at": clock.now()})
 
 
 def record_tick() -> None:

@@ -11,9 +11,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from helpline.accounts.models import User
+from helpline.core.errors import Conflict, ValidationError
 from helpline.customers.choices import Channel, IdentityKind, OrderStatus
 from helpline.customers.models import Customer, CustomerNote, Identity, Order, Organisation
-from helpline.core.errors import Conflict, ValidationError
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -85,7 +85,9 @@ def customer_create(
     return customer
 
 
-def identity_add(*, customer: Customer, kind: str, value: str, is_primary: bool = False) -> Identity:
+def identity_add(
+    *, customer: Customer, kind: str, value: str, is_primary: bool = False
+) -> Identity:
     if kind not in IdentityKind.values:
         raise ValidationError(f"Unknown identity kind {kind!r}.", field="kind")
     value = identity_normalize(kind=kind, value=value)
@@ -113,11 +115,7 @@ def customer_get_or_create(*, ref: CustomerRef) -> tuple[Customer, bool]:
     if not pairs:
         raise ValidationError("A customer needs an email, phone, chat or social identity.")
     for kind, value in pairs:
-        found = (
-            Identity.objects.select_related("customer")
-            .filter(kind=kind, value=value)
-            .first()
-        )
+        found = Identity.objects.select_related("customer").filter(kind=kind, value=value).first()
         if found is not None:
             customer = _resolve_merged(found.customer)
             for other_kind, other_value in pairs:

@@ -55,7 +55,9 @@ class Ticket(models.Model):
         indexes = [
             # The inbox: "all open", "mine", "my team's", each newest-updated first.
             models.Index(fields=["status", "-updated_at"], name="ticket_status_updated"),
-            models.Index(fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"),
+            models.Index(
+                fields=["assignee", "status", "-updated_at"], name="ticket_assignee_status"
+            ),
             models.Index(fields=["team", "status", "-updated_at"], name="ticket_team_status"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_recent"),
             models.Index(fields=["-updated_at"], name="ticket_updated"),

@@ -213,8 +213,12 @@ def message_receive(
                         new_status=Status.OPEN,
                     )
                 )
-            _event(ticket, None, EventKind.MESSAGE, {"message_id": message.pk, "direction": "inbound"})
-            bus.publish(MessageReceived(ticket_id=ticket.pk, message_id=message.pk, channel=channel))
+            _event(
+                ticket, None, EventKind.MESSAGE, {"message_id": message.pk, "direction": "inbound"}
+            )
+            bus.publish(
+                MessageReceived(ticket_id=ticket.pk, message_id=message.pk, channel=channel)
+            )
     except IntegrityError:
         # A concurrent delivery of the same external id won the race.
         if external_id:
@@ -268,7 +272,9 @@ def reply_add(
         if not is_automatic and ticket.first_responded_at is None:
             updates["first_responded_at"] = now
         Ticket.objects.filter(pk=ticket.pk).update(**updates)
-        _event(ticket, author, EventKind.MESSAGE, {"message_id": message.pk, "direction": "outbound"})
+        _event(
+            ticket, author, EventKind.MESSAGE, {"message_id": message.pk, "direction": "outbound"}
+        )
         bus.publish(
             ReplyAdded(
                 ticket_id=ticket.pk,
@@ -279,8 +285,10 @@ def reply_add(
         )
         ticket.refresh_from_db()
         if not is_automatic:
-            target = status_after if status_after is not UNSET else (
-                Status.OPEN if ticket.status == Status.NEW else UNSET
+            target = (
+                status_after
+                if status_after is not UNSET
+                else (Status.OPEN if ticket.status == Status.NEW else UNSET)
             )
             if target is not UNSET and target != ticket.status:
                 ticket_update(ticket=ticket, actor=author, status=target)
@@ -328,8 +336,8 @@ def ticket_update(
     actor: User | None,
     status: str | Unset = UNSET,
     priority: str | Unset = UNSET,
-    assignee: User | None | Unset = UNSET,
-    team: Team | None | Unset = UNSET,
+    assignee: User | Unset | None = UNSET,
+    team: Team | Unset | None = UNSET,
     tags: Sequence[str] | Unset = UNSET,
     subject: str | Unset = UNSET,
 ) -> Ticket:
@@ -348,8 +356,7 @@ def ticket_update(
             raise ValidationError(f"Unknown status {status!r}.", field="status")
         if status not in TRANSITIONS[ticket.status]:
             raise InvalidTransition(
-                f"A ticket cannot go from {ticket.get_status_display()} to "
-                f"{Status(status).label}.",
+                f"A ticket cannot go from {ticket.get_status_display()} to {Status(status).label}.",
                 field="status",
             )
         updates["status"] = status
@@ -389,8 +396,11 @@ def ticket_update(
         entries.append(
             (
                 EventKind.TEAM,
-                {"from": ticket.team_id, "to": team.pk if team else None,
-                 "to_name": team.name if team else None},
+                {
+                    "from": ticket.team_id,
+                    "to": team.pk if team else None,
+                    "to_name": team.name if team else None,
+                },
             )
         )
 
@@ -451,4 +461,6 @@ def message_delivery_set(*, message: Message, status: str, detail: str = "") -> 
     """Record the outcome of delivering an outbound message (queued → sent | failed)."""
     if status not in DeliveryStatus.values:
         raise ValidationError(f"Unknown delivery status {status!r}.")
-    Message.objects.filter(pk=message.pk).update(delivery_status=status, delivery_detail=detail[:2000])
+    Message.objects.filter(pk=message.pk).update(
+        delivery_status=status, delivery_detail=detail[:2000]
+    )

@@ -24,7 +24,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
 
     @factory.post_generation
-    def email(obj, create, extracted, **kwargs):  # noqa: N805
+    def email(obj, create, extracted, **kwargs):
         if create:
             address = extracted or f"customer{obj.pk}@example.test"
             Identity.objects.create(

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_open_ticket_stores_first_message_sanitised_and_timeline():
-    ticket = make_ticket(body_text="hi", body_html='<p onmouseover="x()">hi<script>bad()</script></p>')
+    ticket = make_ticket(
+        body_text="hi", body_html='<p onmouseover="x()">hi<script>bad()</script></p>'
+    )
 
     message = ticket.messages.get()
     assert message.direction == Direction.INBOUND
@@ -81,7 +83,9 @@ def test_inbound_message_is_idempotent_and_reopens_solved(agent):
     ticket = ticket_update(ticket=ticket, actor=agent, status=Status.SOLVED)
 
     first, created = message_receive(ticket=ticket, body_text="still broken", external_id="<a@b>")
-    again, created_again = message_receive(ticket=ticket, body_text="still broken", external_id="<a@b>")
+    again, created_again = message_receive(
+        ticket=ticket, body_text="still broken", external_id="<a@b>"
+    )
 
     assert created and not created_again
     assert first.pk == again.pk
