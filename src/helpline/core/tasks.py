@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from helpline.core import heartbeat
 
@@ -42,3 +42,9 @@ def run_tick() -> int:
 @db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
 def tick() -> None:
     run_tick()
+
+
+@db_task()  # type: ignore[untyped-decorator]
+def ping() -> str:
+    """Answer with the worker's name: proves the queue path from enqueuer to worker end to end."""
+    return heartbeat.worker_name()
