@@ -1,9 +1,14 @@
-from django.urls import path
+"""The agent UI's URLs. Each area is one module in ``web/views/`` that ends with its own
+``urlpatterns``; adding an area is one ``path(..., include(...))`` line below (URL names stay in
+the ``web`` namespace, e.g. ``web:sla_policies``)."""
 
-from helpline.web import views
+from django.urls import include, path
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.inbox, name="inbox"),
+    path("", include("helpline.web.views.auth")),
+    path("", include("helpline.web.views.inbox")),
+    path("tickets/", include("helpline.web.views.tickets")),
+    path("customers/", include("helpline.web.views.customers")),
 ]

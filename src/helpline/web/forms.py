@@ -1,0 +1,97 @@
+"""Forms parse and validate what the agent typed; the services decide what it means."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+
+from helpline.accounts.models import Team, User
+from helpline.customers.choices import Channel
+from helpline.tickets.choices import Priority, Status
+from helpline.tickets.selectors import InboxView
+
+BLANK = ("", "Any")
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        max_length=512,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class InboxFilterForm(forms.Form):
+    view = forms.ChoiceField(choices=InboxView.choices, required=False)
+    status = forms.ChoiceField(choices=[BLANK, *Status.choices], required=False)
+    priority = forms.ChoiceField(choices=[BLANK, *Priority.choices], required=False)
+    channel = forms.ChoiceField(choices=[BLANK, *Channel.choices], required=False)
+    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    tag = forms.CharField(max_length=50, required=False)
+    q = forms.CharField(max_length=200, required=False)
+    cursor = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args: Any, teams: Iterable[Team], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        team_field = self.fields["team"]
+        assert isinstance(team_field, forms.TypedChoiceField)
+        team_field.choices = [BLANK, *((t.pk, t.name) for t in teams)]
+
+
+class ReplyForm(forms.Form):
+    KIND_REPLY = "reply"
+    KIND_NOTE = "note"
+
+    kind = forms.ChoiceField(
+        choices=[(KIND_REPLY, "Reply"), (KIND_NOTE, "Internal note")],
+        initial=KIND_REPLY,
+        widget=forms.RadioSelect,
+    )
+    body = forms.CharField(
+        max_length=100_000,
+        strip=False,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    status_after = forms.ChoiceField(
+        choices=[("", "keep status"), *((v, f"set {lbl}") for v, lbl in Status.choices)],
+        required=False,
+    )
+
+
+class TicketFieldsForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    priority = forms.ChoiceField(choices=Priority.choices)
+    assignee = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    tags = forms.CharField(max_length=1000, required=False)
+
+    def __init__(
+        self, *args: Any, agents: Iterable[User], teams: Iterable[Team], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        assignee_field = self.fields["assignee"]
+        team_field = self.fields["team"]
+        assert isinstance(assignee_field, forms.TypedChoiceField)
+        assert isinstance(team_field, forms.TypedChoiceField)
+        assignee_field.choices = [("", "Unassigned"), *((a.pk, str(a)) for a in agents)]
+        team_field.choices = [("", "No team"), *((t.pk, t.name) for t in teams)]
+
+    def tag_names(self) -> list[str]:
+        raw: str = self.cleaned_data.get("tags") or ""
+        return [name for name in (part.strip() for part in raw.split(",")) if name]
+
+
+class CustomerSearchForm(forms.Form):
+    q = forms.CharField(max_length=200, required=False)
+    cursor = forms.CharField(max_length=200, required=False)
+
+
+class CustomerNoteForm(forms.Form):
+    body = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,68 @@
+"""The inbox: the agent's views of the tickets she may see, filtered, newest activity first."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from helpline.accounts.selectors import team_list
+from helpline.tickets.selectors import InboxView, TicketFilters, ticket_list
+from helpline.web.forms import InboxFilterForm
+from helpline.web.pagination import page_by_time_and_id
+from helpline.web.views.common import agent_required, current_agent, is_htmx
+
+PAGE_SIZE = 50
+FILTER_FIELDS = ("status", "priority", "channel", "team", "tag", "q")
+
+
+@require_GET
+@agent_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    agent = current_agent(request)
+    teams = list(team_list())
+    form = InboxFilterForm(request.GET, teams=teams)
+    data = form.cleaned_data if form.is_valid() else {}
+    view = data.get("view") or InboxView.OPEN
+    filters = TicketFilters(
+        view=view,
+        status=data.get("status") or None,
+        priority=data.get("priority") or None,
+        channel=data.get("channel") or None,
+        team_id=data.get("team"),
+        tag=data.get("tag") or None,
+        query=data.get("q") or "",
+    )
+    page = page_by_time_and_id(
+        ticket_list(actor=agent, filters=filters),
+        cursor=data.get("cursor") or None,
+        time_field="updated_at",
+        size=PAGE_SIZE,
+    )
+    kept = {name: request.GET[name] for name in FILTER_FIELDS if request.GET.get(name)}
+    base_query = urlencode({"view": view, **kept})
+    context = {
+        "form": form,
+        "page": page,
+        "view": view,
+        "view_label": dict(InboxView.choices).get(view, "Tickets"),
+        "views": InboxView.choices,
+        "filtered": bool(kept),
+        "base_query": base_query,
+        "next_query": urlencode({"view": view, **kept, "cursor": page.next_cursor})
+        if page.next_cursor
+        else "",
+    }
+    template = "web/inbox/_results.html" if is_htmx(request) else "web/inbox/inbox.html"
+    response = render(request, template, context)
+    # The same URL answers with a fragment for htmx and a full page otherwise.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+urlpatterns = [
+    path("", inbox, name="inbox"),
+]
