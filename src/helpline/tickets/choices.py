@@ -86,3 +86,5 @@ class EventKind(models.TextChoices):
     TAGS = "tags", "Tags changed"
     SUBJECT = "subject", "Subject changed"
     CUSTOMER = "customer", "Customer changed"
+    SLA_WARNING = "sla_warning", "SLA breaching soon"
+    SLA_BREACH = "sla_breach", "SLA breached"
