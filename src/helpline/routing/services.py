@@ -21,7 +21,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import FieldDoesNotExist
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
@@ -358,15 +359,27 @@ def rank_at(*, queued_at: datetime, priority: str) -> datetime:
     return queued_at + PRIORITY_ALLOWANCE.get(priority, PRIORITY_ALLOWANCE[Priority.NORMAL])
 
 
+_sla_table_seen: set[str] = set()
+
+
 def sla_ordering_available() -> bool:
-    """True once the SLA app provides ``Ticket.sla.next_due_at`` (guarded: it may not yet)."""
+    """True once the SLA app provides ``Ticket.sla.next_due_at`` and its table exists.
+
+    Guarded because routing is built alongside the SLA app: until both the model and its
+    migration are there, the queue is ordered by priority and age alone.
+    """
     try:
         related = Ticket._meta.get_field(_SLA_RELATION).related_model
         if related is None or isinstance(related, str):
             return False
         related._meta.get_field("next_due_at")
-    except Exception:  # FieldDoesNotExist, or a half-built model: fall back, never fail routing
+    except FieldDoesNotExist:
         return False
+    table = related._meta.db_table
+    if table not in _sla_table_seen:
+        if table not in connection.introspection.table_names():
+            return False
+        _sla_table_seen.add(table)  # tables are not dropped at run time: remember the yes
     return True
 
 
