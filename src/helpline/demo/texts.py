@@ -497,3 +497,35 @@ GENERIC_NOTES = (
     "Checked order history: loyal customer, 6 orders this year.",
     "Asked the carrier for proof of delivery.",
 )
+
+# What customers write when they chase an open ticket.
+GENERIC_FOLLOWUPS: dict[str, tuple[str, ...]] = {
+    "en": ("Any news on this?", "Just checking in - is there an update?",
+           "I replied to your email yesterday, did you get it?"),
+    "es": ("¿Hay alguna novedad?", "Sigo esperando respuesta, gracias."),
+    "de": ("Gibt es schon Neuigkeiten?", "Ich warte noch auf eine Antwort."),
+    "fr": ("Avez-vous du nouveau ?", "Je reviens vers vous, toujours rien de mon côté."),
+}
+
+SIGN_OFF: dict[str, str] = {
+    "en": "Best wishes,\n{agent}\nNorthwind Home support",
+    "es": "Un saludo,\n{agent}\nAtención al cliente de Northwind Home",
+    "de": "Viele Grüße\n{agent}\nNorthwind Home Kundenservice",
+    "fr": "Bien cordialement,\n{agent}\nService client Northwind Home",
+}
+
+# The demo team: (name, email, team, role, restricted to her team).
+AGENTS: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("Ruth Adeyemi", "ruth@demo.helpline.test", "Billing", "supervisor", False),
+    ("Marco Bellini", "marco@demo.helpline.test", "Billing", "agent", False),
+    ("Lea Vogel", "lea@demo.helpline.test", "Billing", "agent", True),
+    ("Sam Okoro", "sam@demo.helpline.test", "Technical", "agent", False),
+    ("Priya Raman", "priya@demo.helpline.test", "Technical", "agent", False),
+    ("Tom Hartley", "tom@demo.helpline.test", "Technical", "agent", False),
+    ("Inés Duarte", "ines@demo.helpline.test", "Shipping", "agent", False),
+    ("Jonas Berg", "jonas@demo.helpline.test", "Shipping", "agent", False),
+    ("Chloé Martin", "chloe@demo.helpline.test", "Shipping", "agent", False),
+)
+
+CITIES = ("Leeds", "Bristol", "Madrid", "Sevilla", "Berlin", "Hamburg", "Lyon", "Paris",
+          "Dublin", "Amsterdam", "Glasgow", "Valencia", "Munich", "Nantes")
