@@ -203,6 +203,14 @@ if PRODUCTION:
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HELPLINE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
 
+# Triage of inbound messages (docs/triage.md); values are validated in triage/conf.py.
+TRIAGE_PRIORITY = env_str("HELPLINE_TRIAGE_PRIORITY", "suggest")  # off | suggest | set
+TRIAGE_PII = env_str("HELPLINE_TRIAGE_PII", "encrypt")  # off | encrypt | drop
+TRIAGE_RETRAIN_MINUTES = env_int("HELPLINE_TRIAGE_RETRAIN_MINUTES", 60, minimum=1, maximum=10080)
+TRIAGE_EMBEDDINGS = env_str("HELPLINE_TRIAGE_EMBEDDINGS", "hashing")
+TRIAGE_JARGON_FILE = env_str("HELPLINE_TRIAGE_JARGON_FILE")  # JSON {"term": "plain words"}
+TRIAGE_BLOCKING_CHECKS = env_str("HELPLINE_TRIAGE_BLOCKING_CHECKS")  # e.g. "sensitive"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
