@@ -1,0 +1,107 @@
+"""``helpline mailbox``: add, list and remove mailboxes; watch IMAP; ingest a raw message file.
+
+    helpline mailbox add --address support@example.org
+    helpline mailbox add --address help@example.org --imap-url imaps://user:pw@imap.example.org/INBOX
+    helpline mailbox list
+    helpline mailbox remove --address help@example.org
+    helpline mailbox watch            # poll IMAP mailboxes, waiting with IDLE where offered
+    helpline mailbox ingest FILE.eml  # store and process one raw message (as the webhook would)
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="create a mailbox")
+    add.add_argument("--address", required=True)
+    add.add_argument("--name", default="")
+    add.add_argument("--imap-url", default="", help="imaps://user:password@host:port/INBOX")
+    add.add_argument("--smtp-url", default="", help="this mailbox's own outbound relay")
+    add.add_argument("--reply-target-hours", type=int, default=24)
+    sub.add_parser("list", help="list mailboxes")
+    remove = sub.add_parser("remove", help="delete a mailbox")
+    remove.add_argument("--address", required=True)
+    watch = sub.add_parser("watch", help="poll IMAP mailboxes until interrupted (IDLE if offered)")
+    watch.add_argument("--once", action="store_true", help="one pass, then exit")
+    ingest = sub.add_parser("ingest", help="ingest raw RFC 822 files")
+    ingest.add_argument("files", nargs="+", type=Path)
+    ingest.add_argument("--mailbox", default="", help="address of the receiving mailbox")
+
+
+def run(args: argparse.Namespace) -> int:
+    from helpline.cli import setup_django
+
+    setup_django()
+    from helpline.connectors.email import selectors, services
+    from helpline.connectors.email.choices import Transport
+    from helpline.connectors.email.models import Mailbox
+    from helpline.core.errors import HelplineError
+
+    try:
+        if args.action == "add":
+            mailbox = services.mailbox_create(
+                address=args.address, name=args.name, imap_url=args.imap_url,
+                smtp_url=args.smtp_url, reply_target_hours=args.reply_target_hours,
+            )
+            print(f"mailbox {mailbox.address} ({mailbox.get_transport_display()}) id={mailbox.pk}")
+            return 0
+        if args.action == "list":
+            for mailbox in selectors.mailbox_list():
+                state = "active" if mailbox.is_active else "inactive"
+                print(f"{mailbox.pk}\t{mailbox.address}\t{mailbox.transport}\t{state}"
+                      f"\t{mailbox.imap_error[:60]}")
+            return 0
+        if args.action == "remove":
+            found = Mailbox.objects.filter(address=args.address.strip().lower()).first()
+            if found is None:
+                print(f"no mailbox {args.address}", file=sys.stderr)
+                return 1
+            services.mailbox_delete(mailbox=found)
+            return 0
+        if args.action == "ingest":
+            target = Mailbox.objects.filter(address=args.mailbox.lower()).first() if args.mailbox else None
+            for path in args.files:
+                row = services.inbound_ingest(
+                    raw=path.read_bytes(), transport=Transport.WEBHOOK, mailbox=target
+                )
+                print(f"{path}\t{row.pk}\t{row.status}\tticket={row.ticket_id}")
+            return 0
+        if args.action == "watch":
+            return _watch(once=args.once)
+    except HelplineError as exc:
+        print(f"helpline mailbox: {exc.message}", file=sys.stderr)
+        return 1
+    return 2
+
+
+def _watch(*, once: bool) -> int:
+    from helpline.connectors.email.choices import Transport
+    from helpline.connectors.email.imap import imap_poll_due, imap_watch
+    from helpline.connectors.email.models import Mailbox
+
+    if once:
+        print(f"{imap_poll_due()} new message(s)")
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threads = [
+        threading.Thread(target=imap_watch, args=(pk, stop), name=f"imap-{pk}", daemon=True)
+        for pk in Mailbox.objects.filter(transport=Transport.IMAP, is_active=True).values_list(
+            "pk", flat=True
+        )
+    ]
+    for thread in threads:
+        thread.start()
+    print(f"watching {len(threads)} IMAP mailbox(es); Ctrl-C to stop", file=sys.stderr)
+    stop.wait()
+    for thread in threads:
+        thread.join(timeout=5)
+    return 0

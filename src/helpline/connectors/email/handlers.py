@@ -1,0 +1,41 @@
+"""Reactions to the tickets app: a public email reply is queued for SMTP delivery."""
+
+from __future__ import annotations
+
+import logging
+
+from helpline.core import bus
+from helpline.core.tasks import on_tick
+from helpline.customers.choices import Channel
+from helpline.tickets.events import ReplyAdded
+from helpline.tickets.models import Message
+
+logger = logging.getLogger(__name__)
+
+
+def on_reply_added(event: ReplyAdded) -> None:
+    if event.channel != Channel.EMAIL:
+        return
+    from helpline.connectors.email import services, tasks
+
+    message = Message.objects.select_related("ticket").filter(pk=event.message_id).first()
+    if message is None:
+        return
+    row = services.outbound_queue(message=message)
+    if row is not None:
+        tasks.email_deliver(row.pk)
+
+
+def tick_email() -> None:
+    """Resume stored-but-unprocessed mail, retry due deliveries, poll IMAP mailboxes."""
+    from helpline.connectors.email import imap, services, tasks
+
+    services.inbound_resume_pending()
+    for outbound_id in services.outbound_due_ids():
+        tasks.email_deliver(outbound_id)
+    imap.imap_poll_due()
+
+
+def register() -> None:
+    bus.subscribe(ReplyAdded, on_reply_added)
+    on_tick(tick_email)

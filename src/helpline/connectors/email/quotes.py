@@ -1,0 +1,171 @@
+"""Separate what the customer just wrote from the history they quoted and their signature.
+
+Heuristics over lines, the way mail clients lay replies out: an attribution line ("On … wrote:",
+in the languages customers write in), an Outlook header block or "Original Message" rule, a
+trailing run of ``>`` lines; then, in what is left, a signature after ``-- ``, a "Sent from my …"
+line, a closing ("Thanks,") or the sender's own name followed by a few short lines.
+The original is always kept; this only decides what is shown first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ATTRIBUTION = re.compile(
+    r"^\s*(?:>\s*)?(?:on|am|le|el|em|op|il|den|på|w dniu|dne|в|el día)\b.{0,300}?"
+    r"(?:wrote|writes|schrieb|a écrit|a ecrit|escribió|escribio|escreveu|schreef|ha scritto|"
+    r"skrev|napisał|napsal|написал|написала|kirjoitti)\s*:\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_ATTRIBUTION_LOOSE = re.compile(
+    r"^.{0,300}?(?:wrote|schrieb|a écrit|escribió|escreveu|schreef|ha scritto|skrev|napisał|"
+    r"napsal|написал|написала|kirjoitti|寫道|写道|書きました)\s*:\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_RULE = re.compile(
+    r"^\s*(?:-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
+    r"mensaje original|oorspronkelijk bericht|messaggio originale|reply message)\s*-{2,}|"
+    r"_{10,}|-{5,}\s*$)",
+    re.IGNORECASE,
+)
+_HEADER_FROM = re.compile(r"^\s*\*?(?:from|von|de|van|da|från|od|от)\s*:\*?\s", re.IGNORECASE)
+_HEADER_OTHER = re.compile(
+    r"^\s*\*?(?:sent|date|to|subject|cc|gesendet|datum|an|betreff|envoyé|objet|à|enviado|para|"
+    r"asunto|verzonden|aan|onderwerp|inviato|oggetto)\s*:", re.IGNORECASE
+)
+_SIG_DELIMITER = re.compile(r"^\s*(?:--\s?|—|-{2,}|_{2,}|={2,})\s*$")
+_SENT_FROM = re.compile(
+    r"^\s*(?:sent from (?:my )?\S+|sent from mail for windows|get outlook for \S+|"
+    r"sent from yahoo mail|sent via |envoyé de mon|von meinem \S+ gesendet|enviado desde mi)",
+    re.IGNORECASE,
+)
+_CLOSING = re.compile(
+    r"^\s*(?:thanks|thank you|many thanks|thanks again|thanks so much|thx|best|best regards|"
+    r"kind regards|warm regards|regards|cheers|sincerely|yours sincerely|best wishes|"
+    r"all the best|br|mit freundlichen grüßen|viele grüße|gruß|cordialement|saludos|"
+    r"un saludo|met vriendelijke groet|cordiali saluti)\b[\s,.!\-]*$",
+    re.IGNORECASE,
+)
+_SHORT = 60
+_MAX_SIGNATURE_LINES = 15
+
+
+@dataclass(frozen=True)
+class SplitText:
+    new: str
+    quoted: str
+    signature: str
+
+    @property
+    def reply_with_signature(self) -> str:
+        return "\n\n".join(p for p in (self.new, self.signature) if p)
+
+
+def _quote_start(lines: list[str]) -> int | None:
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        for span in (1, 2, 3):
+            joined = " ".join(x.strip() for x in lines[i : i + span])
+            if i + span > len(lines) or (span > 1 and lines[i + span - 1].startswith(">")):
+                continue
+            if _ATTRIBUTION.match(joined) or (
+                _ATTRIBUTION_LOOSE.match(joined) and re.search(r"\d|@", stripped)
+            ):
+                return i
+        if _RULE.match(line):
+            following = [x for x in lines[i + 1 : i + 4] if x.strip()]
+            if "original" in line.lower() or "nachricht" in line.lower() or "origine" in line.lower():
+                return i
+            if following and _HEADER_FROM.match(following[0]):
+                return i
+        if _HEADER_FROM.match(line):
+            window = lines[i + 1 : i + 6]
+            if sum(1 for x in window if _HEADER_OTHER.match(x)) >= 2:
+                return i
+    # A trailing run of ">" lines (blank lines allowed inside) with nothing new after it.
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and (lines[start - 1].lstrip().startswith(">") or not lines[start - 1].strip()):
+        start -= 1
+    while start < end and not lines[start].strip():
+        start += 1
+    if start < end and lines[start].lstrip().startswith(">"):
+        return start
+    return None
+
+
+def _name_tokens(sender_name: str, sender_email: str) -> set[str]:
+    tokens = {t.lower() for t in re.split(r"[\s,.\"']+", sender_name) if len(t) >= 2}
+    local = sender_email.split("@", 1)[0].lower()
+    tokens |= {t for t in re.split(r"[._\-+]", local) if len(t) >= 3}
+    return tokens
+
+
+def _signature_start(lines: list[str], sender_name: str, sender_email: str) -> int | None:
+    n = len(lines)
+    floor = max(1, n - 30)
+    for i in range(n - 1, floor - 1, -1):
+        if _SIG_DELIMITER.match(lines[i]) and any(x.strip() for x in lines[:i]):
+            return i
+    for i in range(n - 1, floor - 1, -1):
+        if _SENT_FROM.match(lines[i]):
+            return i
+    tail_ok = n
+    # Walk up from the bottom over short lines; remember the highest closing or name line.
+    best: int | None = None
+    tokens = _name_tokens(sender_name, sender_email)
+    nonblank_after = 0
+    for i in range(n - 1, max(0, n - _MAX_SIGNATURE_LINES) - 1, -1):
+        line = lines[i].strip()
+        if not line:
+            continue
+        if len(line) > _SHORT:
+            break
+        if i == 0:
+            break
+        nonblank_after += 1
+        if _CLOSING.match(line):
+            best = i
+            break
+        words = {w.lower() for w in re.split(r"[\s,.\"'#]+", line) if w}
+        if tokens and words & tokens and len(line) <= 40 and nonblank_after <= 8:
+            best = i
+        tail_ok = i
+    del tail_ok
+    if best is not None and any(x.strip() for x in lines[:best]):
+        return best
+    return None
+
+
+def split_reply(text: str, *, sender_name: str = "", sender_email: str = "") -> SplitText:
+    """Split ``text`` into (new, quoted, signature); ``new`` is never empty when ``text`` isn't."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    q = _quote_start(lines)
+    quoted = ""
+    if q is not None and any(x.strip() for x in lines[:q]):
+        quoted = "\n".join(lines[q:]).strip()
+        lines = lines[:q]
+    elif q is not None:
+        # Bottom-posting: the attribution and its ">" block come first, the new text after.
+        end = q + 1
+        while end < len(lines) and (lines[end].lstrip().startswith(">") or not lines[end].strip()):
+            end += 1
+        if end < len(lines):
+            quoted = "\n".join(lines[q:end]).strip()
+            lines = lines[end:]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    s = _signature_start(lines, sender_name, sender_email)
+    signature = ""
+    if s is not None:
+        signature = "\n".join(lines[s:]).strip()
+        lines = lines[:s]
+    new = "\n".join(lines).strip()
+    if not new:
+        return SplitText(new=text.strip(), quoted="", signature="")
+    return SplitText(new=new, quoted=quoted, signature=signature)

@@ -1,0 +1,130 @@
+"""Helpline's own SMTP listener (aiosmtpd), started by ``helpline serve --smtp-port``.
+
+It accepts only recipients of active mailboxes (plus-addresses included), enforces the message
+size limit, and answers 250 only once the raw message is stored: from then on nothing is lost,
+whatever happens while it is parsed. Optional STARTTLS and AUTH for when it faces the internet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+
+from helpline.connectors.email import selectors
+from helpline.connectors.email.choices import InboundStatus, Transport
+from helpline.connectors.email.conf import email_config
+from helpline.core.errors import ValidationError
+
+logger = logging.getLogger(__name__)
+
+
+def _rcpt_ok(address: str) -> bool:
+    close_old_connections()
+    return selectors.mailbox_id_for_address(address) is not None
+
+
+def _store_and_process(raw: bytes, envelope_from: str, rcpts: list[str]) -> tuple[int, str]:
+    from helpline.connectors.email.models import Mailbox
+    from helpline.connectors.email.services import inbound_process, inbound_store
+
+    close_old_connections()
+    mailbox_id = next((m for m in (selectors.mailbox_id_for_address(r) for r in rcpts) if m), None)
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
+    row, _ = inbound_store(
+        raw=raw, transport=Transport.SMTP, mailbox=mailbox,
+        envelope_from=envelope_from, envelope_to=rcpts,
+    )
+    if row.status == InboundStatus.RECEIVED:
+        try:
+            row = inbound_process(inbound=row)
+        except Exception:  # the raw message is stored; the tick resumes it
+            logger.exception("processing inbound email %s failed; it stays stored", row.pk)
+    return row.pk, row.status
+
+
+class HelplineHandler:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if not await sync_to_async(_rcpt_ok, thread_sensitive=False)(address):
+            return "550 5.1.1 No mailbox here by that name"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        try:
+            pk, status = await sync_to_async(_store_and_process, thread_sensitive=False)(
+                raw, envelope.mail_from or "", list(envelope.rcpt_tos)
+            )
+        except ValidationError as exc:
+            return f"554 5.6.0 {exc.message}"
+        except Exception:
+            logger.exception("storing an inbound email failed")
+            return "451 4.3.0 Could not store the message; try again later"
+        return f"250 2.0.0 Stored as {pk} ({status})"
+
+
+class _Authenticator:
+    def __init__(self, credentials: str) -> None:
+        user, _, password = credentials.partition(":")
+        self._user = user.encode()
+        self._password = password.encode()
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        import hmac
+
+        if isinstance(auth_data, LoginPassword) and hmac.compare_digest(
+            auth_data.login, self._user
+        ) and hmac.compare_digest(auth_data.password, self._password):
+            return AuthResult(success=True)
+        return AuthResult(success=False, handled=False)
+
+
+class SmtpListener:
+    """A running listener; ``stop()`` closes it."""
+
+    def __init__(self, controller: Controller) -> None:
+        self._controller = controller
+
+    @property
+    def port(self) -> int:
+        return int(self._controller.port)
+
+    @property
+    def hostname(self) -> str:
+        return str(self._controller.hostname)
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+
+def start_listener(*, host: str = "127.0.0.1", port: int = 2525) -> SmtpListener:
+    config = email_config()
+    kwargs: dict[str, Any] = {
+        "data_size_limit": config.max_message_bytes,
+        "ident": "Helpline ESMTP",
+        "decode_data": False,
+    }
+    if config.listener_tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(config.listener_tls_cert, config.listener_tls_key)
+        kwargs["tls_context"] = context
+    if config.listener_auth:
+        kwargs["authenticator"] = _Authenticator(config.listener_auth)
+        kwargs["auth_require_tls"] = bool(config.listener_tls_cert)
+        kwargs["auth_required"] = True
+    controller = Controller(
+        HelplineHandler(), hostname=host, port=port, loop=asyncio.new_event_loop(), **kwargs
+    )
+    controller.start()
+    return SmtpListener(controller)

@@ -1,0 +1,124 @@
+"""Real parts for the email tests: Helpline's SMTP listener, an aiosmtpd capture server that
+plays the outbound relay, and the public corpora fetched by scripts/fetch-test-corpora."""
+
+from __future__ import annotations
+
+import email
+import logging
+import email.policy
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from helpline.connectors.email import selectors
+from helpline.connectors.email.models import Mailbox
+from helpline.connectors.email.services import mailbox_create
+from helpline.connectors.email.smtp_server import SmtpListener, start_listener
+
+REPO = Path(__file__).resolve().parents[5]
+CORPORA = Path(os.environ.get("HELPLINE_CORPORA_DIR", REPO / ".cache" / "corpora"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Captured:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class CaptureServer:
+    host: str
+    port: int
+    messages: list[Captured] = field(default_factory=list)
+    reject_with: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Captured]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.messages) >= count:
+                    return list(self.messages)
+            time.sleep(0.02)
+        with self.lock:
+            return list(self.messages)
+
+
+class _CaptureHandler:
+    def __init__(self, server: CaptureServer) -> None:
+        self.server = server
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+        if self.server.reject_with:
+            return self.server.reject_with
+        parsed = email.message_from_bytes(envelope.original_content or envelope.content,
+                                          policy=email.policy.default)
+        with self.server.lock:
+            self.server.messages.append(
+                Captured(envelope.mail_from, list(envelope.rcpt_tos), parsed)  # type: ignore[arg-type]
+            )
+        return "250 2.0.0 Captured queued as C0FFEE"
+
+
+@pytest.fixture
+def capture() -> Iterator[CaptureServer]:
+    server = CaptureServer(host="127.0.0.1", port=free_port())
+    controller = Controller(_CaptureHandler(server), hostname=server.host, port=server.port)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(transactional_db: None, capture: CaptureServer) -> Mailbox:
+    selectors.mailbox_cache_clear()
+    return mailbox_create(address="support@example.org", name="Example Support", smtp_url=capture.url)
+
+
+@pytest.fixture
+def listener(mailbox: Mailbox) -> Iterator[SmtpListener]:
+    running = start_listener(host="127.0.0.1", port=free_port())
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def spam_assassin_dir() -> Path:
+    path = CORPORA / "spam-assassin" / "data"
+    if not path.exists():
+        pytest.skip("SpamAssassin corpus missing: run scripts/fetch-test-corpora")
+    return path
+
+
+@pytest.fixture
+def talon_fixtures_dir() -> Path:
+    path = CORPORA / "talon" / "tests" / "fixtures"
+    if not path.exists():
+        pytest.skip("talon fixtures missing: run scripts/fetch-test-corpora")
+    return path
+
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)

@@ -1,0 +1,96 @@
+"""End to end over real SMTP: a customer writes to the listener, gets an acknowledgement from the
+capture relay, an agent replies, the customer answers from their client, all on one ticket."""
+
+from __future__ import annotations
+
+import smtplib
+
+import pytest
+
+from helpline.connectors.email.choices import InboundStatus
+from helpline.connectors.email.models import InboundEmail
+from helpline.connectors.email.tests.factories import raw_email
+from helpline.tickets.choices import DeliveryStatus, Direction
+from helpline.tickets.models import Message, Ticket
+from helpline.tickets.services import note_add, reply_add
+
+
+def send(listener, raw: bytes, *, to: str = "support@example.org",
+         sender: str = "ada@customer.test") -> dict:
+    with smtplib.SMTP(listener.hostname, listener.port, timeout=10) as client:
+        return client.sendmail(sender, [to], raw)
+
+
+def test_customer_mail_opens_a_ticket_and_is_acknowledged_by_name(listener, capture):
+    send(listener, raw_email(message_id="<first@customer.test>"))
+
+    ticket = Ticket.objects.get()
+    assert ticket.subject == "My kettle does not boil"
+    assert ticket.customer.name == "Ada Lovelace"
+    inbound = ticket.messages.get(direction=Direction.INBOUND)
+    assert inbound.body_text.startswith("Hello,")
+    ack = capture.wait_for(1)[0]
+    assert ack.rcpt_tos == ["ada@customer.test"]
+    msg = ack.message
+    assert f"[#{ticket.pk}]" in msg["Subject"]
+    assert msg["In-Reply-To"] == "<first@customer.test>"
+    assert msg["Auto-Submitted"] == "auto-replied"
+    assert msg["Reply-To"] == f"support+t{ticket.pk}@example.org"
+    text = msg.get_body(("plain",)).get_content()
+    assert "Hello Ada Lovelace" in text
+    assert f"#{ticket.pk}" in text
+    assert "You will hear from us" in text
+    assert msg.get_body(("html",)) is not None
+    outbound = ticket.messages.get(direction=Direction.OUTBOUND)
+    assert outbound.is_automatic
+    assert outbound.delivery_status == DeliveryStatus.SENT
+    assert "250" in outbound.delivery_detail
+
+
+def test_unknown_recipient_is_refused_at_rcpt(listener):
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send(listener, raw_email(to="nobody@example.org"), to="nobody@example.org")
+    assert not InboundEmail.objects.exists()
+
+
+def test_agent_reply_threads_and_customer_answer_lands_on_same_ticket(listener, capture, agent):
+    send(listener, raw_email(message_id="<q1@customer.test>"))
+    ticket = Ticket.objects.get()
+    capture.wait_for(1)
+
+    reply_add(ticket=ticket, author=agent, body_text="Please try descaling it.")
+    sent = capture.wait_for(2)[1].message
+    assert sent["In-Reply-To"] == "<q1@customer.test>"
+    assert "<q1@customer.test>" in sent["References"]
+    assert sent["Subject"] == f"Re: My kettle does not boil [#{ticket.pk}]"
+    assert sent["Auto-Submitted"] is None
+
+    answer = raw_email(
+        subject=f"Re: My kettle does not boil [#{ticket.pk}]",
+        message_id="<a1@customer.test>",
+        headers={"In-Reply-To": sent["Message-ID"], "References": f"<q1@customer.test> {sent['Message-ID']}"},
+        body=f"That worked, thanks!\n\nOn Mon, 23 Nov 2026 at 10:00, Example Support <support@example.org> wrote:\n> Please try descaling it.\n",
+    )
+    send(listener, answer, to=f"support+t{ticket.pk}@example.org")
+    assert Ticket.objects.count() == 1
+    last = ticket.messages.filter(direction=Direction.INBOUND).order_by("-id").first()
+    assert last.body_text == "That worked, thanks!"
+    assert "Please try descaling it." in last.metadata["email"]["quoted"]
+    assert len(capture.wait_for(3, timeout=0.5)) == 2  # no acknowledgement on a follow-up
+
+
+def test_internal_note_never_leaves(listener, capture, agent):
+    send(listener, raw_email())
+    ticket = Ticket.objects.get()
+    capture.wait_for(1)
+    note_add(ticket=ticket, author=agent, body_text="Customer sounds upset; be gentle.")
+    assert len(capture.wait_for(2, timeout=1.0)) == 1
+    assert not Message.objects.filter(direction=Direction.NOTE, delivery_status=DeliveryStatus.SENT).exists()
+
+
+def test_same_message_twice_makes_one_message(listener):
+    raw = raw_email(message_id="<dup@customer.test>")
+    send(listener, raw)
+    send(listener, raw)
+    assert Message.objects.filter(direction=Direction.INBOUND).count() == 1
+    assert InboundEmail.objects.get().status == InboundStatus.PROCESSED
