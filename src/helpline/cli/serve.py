@@ -11,6 +11,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-worker", action="store_true", help="do not run a worker in this process"
     )
+    parser.add_argument(
+        "--smtp-port", type=int, default=2525, metavar="N",
+        help="port of the inbound SMTP listener on --host (default 2525; 0 turns it off)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +38,12 @@ def run(args: argparse.Namespace) -> int:
         from helpline.cli.workers import start_in_process
 
         consumer, stop = start_in_process()
+    listener = None
+    if args.smtp_port:
+        from helpline.connectors.email.smtp_server import start_listener
+
+        listener = start_listener(host=args.host, port=args.smtp_port)
+        print(f"  SMTP listener on {args.host}:{args.smtp_port}", file=sys.stderr, flush=True)
     bootstrap.print_admin(credentials)
     print(f"  Helpline is at http://{args.host}:{args.port}/\n", file=sys.stderr, flush=True)
     try:
@@ -45,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
             log_level="warning",
         )
     finally:
+        if listener is not None:
+            listener.stop()
         if consumer is not None:
             stop.set()
             consumer.stop(graceful=True)
