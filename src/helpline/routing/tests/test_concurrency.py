@@ -9,6 +9,8 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -31,10 +33,10 @@ threads_need_postgres = pytest.mark.skipif(
 )
 
 
-def run_in_threads(n, target):
+def run_in_threads(n: int, target: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
     """Start ``n`` threads on ``target`` behind a barrier; return their results and errors."""
     barrier = threading.Barrier(n)
-    results: list[object] = []
+    results: list[Any] = []
     errors: list[BaseException] = []
 
     def worker():
@@ -107,6 +109,7 @@ def test_racing_claims_on_one_ticket_have_exactly_one_winner():
     assert sorted(results) == ["ok", "taken", "taken", "taken"]
     ticket.refresh_from_db()
     loads = dict(AgentLoad.objects.filter(channel="email").values_list("agent_id", "load"))
+    assert ticket.assignee_id is not None
     assert loads[ticket.assignee_id] == 1
     assert sum(loads.values()) == 1
     assert ticket.events.filter(kind=EventKind.ASSIGNEE).count() == 1

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from helpline.accounts.models import User
 from helpline.core.tasks import run_tick, tick_jobs
 from helpline.routing import services
 from helpline.routing.choices import IDLE_AFTER, Presence, PresenceSource
@@ -16,7 +17,7 @@ from helpline.tickets.tests.factories import make_ticket
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def profile(agent):
+def profile(agent: User) -> AgentProfile:
     return AgentProfile.objects.get(pk=agent.pk)
 
 

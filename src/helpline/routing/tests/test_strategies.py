@@ -1,12 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from helpline.routing.choices import Strategy
 from helpline.routing.strategies import Candidate, choose_agent
 
 
-def cand(agent_id, *, load=0, capacity=5, skills=(), last=None):
+def cand(
+    agent_id: int,
+    *,
+    load: int = 0,
+    capacity: int = 5,
+    skills: Iterable[str] = (),
+    last: datetime | None = None,
+) -> Candidate:
     return Candidate(
         agent_id=agent_id,
         skills=frozenset(skills),
@@ -16,7 +24,14 @@ def cand(agent_id, *, load=0, capacity=5, skills=(), last=None):
     )
 
 
-def choose(strategy, candidates, *, required=(), team_skills=None, cursor=0):
+def choose(
+    strategy: str,
+    candidates: list[Candidate],
+    *,
+    required: Iterable[str] = (),
+    team_skills: list[frozenset[str]] | None = None,
+    cursor: int = 0,
+) -> int | None:
     picked = choose_agent(
         strategy=strategy,
         candidates=candidates,
@@ -45,7 +60,8 @@ def test_least_loaded_compares_share_of_capacity_then_longest_idle():
     early = datetime(2026, 1, 1, 9, tzinfo=UTC)
     late = datetime(2026, 1, 1, 10, tzinfo=UTC)
     # 2/10 beats 1/2 although 2 > 1.
-    assert choose(Strategy.LEAST_LOADED, [cand(1, load=1, capacity=2), cand(2, load=2, capacity=10)]) == 2
+    half_full, fifth_full = cand(1, load=1, capacity=2), cand(2, load=2, capacity=10)
+    assert choose(Strategy.LEAST_LOADED, [half_full, fifth_full]) == 2
     # A tie goes to whoever was given work longest ago.
     assert choose(Strategy.LEAST_LOADED, [cand(1, last=late), cand(2, last=early)]) == 2
 
@@ -61,7 +77,10 @@ def test_required_skills_are_a_hard_filter_when_someone_in_the_team_has_them():
     team = [spanish_busy.skills, english.skills]
     # The only Spanish speaker is full: the ticket waits rather than go to an English speaker.
     for strategy in (Strategy.LEAST_LOADED, Strategy.ROUND_ROBIN, Strategy.SKILLS_MATCH):
-        assert choose(strategy, [spanish_busy, english], required={"language:es"}, team_skills=team) is None
+        picked = choose(
+            strategy, [spanish_busy, english], required={"language:es"}, team_skills=team
+        )
+        assert picked is None
 
 
 def test_when_nobody_has_every_skill_skills_match_takes_the_best_partial_match():
