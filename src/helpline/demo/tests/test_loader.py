@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 
 import pytest
@@ -82,7 +83,7 @@ def test_demo_data_is_coherent():
         assert [e.data["message_id"] for e in message_events] == [m.pk for m in convo[1:]]
         statuses = [e for e in timeline if e.kind == EventKind.STATUS]
         assert (statuses[-1].data["to"] if statuses else Status.NEW) == t.status
-        for before, after in zip(statuses, statuses[1:], strict=False):
+        for before, after in itertools.pairwise(statuses):
             assert before.data["to"] == after.data["from"]
 
 
@@ -107,7 +108,8 @@ def _wipe() -> None:
 def test_same_seed_same_data_other_seed_other_data():
     demo_load(customers=30, tickets=150, seed=5)
     first = _signature()
-    emails = sorted(Identity.objects.filter(kind=IdentityKind.EMAIL).values_list("value", flat=True))
+    email_rows = Identity.objects.filter(kind=IdentityKind.EMAIL).values_list("value", flat=True)
+    emails = sorted(email_rows)
 
     _wipe()
     demo_load(customers=30, tickets=150, seed=5)
