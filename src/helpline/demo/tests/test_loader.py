@@ -68,7 +68,8 @@ def test_demo_data_is_coherent():
             assert t.solved_at is not None and t.solved_at >= t.last_message_at
             assert t.updated_at >= t.solved_at
         if t.status == Status.CLOSED:
-            assert t.closed_at is not None and t.closed_at > t.solved_at
+            assert t.closed_at is not None and t.solved_at is not None
+            assert t.closed_at > t.solved_at
         if t.status == Status.PENDING:
             assert public[-1].direction == Direction.OUTBOUND
         for m in convo:

@@ -65,12 +65,14 @@ def test_seeded_rows_are_coherent():
         if t.status in ACTIVE_STATUSES:
             assert t.solved_at is None
         else:
+            assert t.solved_at is not None and t.last_message_at is not None
             assert t.solved_at >= t.last_message_at
         assert created_events[t.pk] == 1
     message_events = TicketEvent.objects.filter(kind=EventKind.MESSAGE).count()
     assert message_events == Message.objects.count() - 400
     # Every seeded customer can be found by the address it was given.
     some = Identity.objects.order_by("id").first()
+    assert some is not None
     assert customer_get_by_email(email=some.value) == some.customer
 
 
