@@ -212,7 +212,7 @@ def analyse_sentiment(
         # The positive words were ironic: flip them rather than trust them.
         score = -0.45 - max(0.0, score) * 0.3
     caps = shouting(text)
-    if caps >= 0.5:
+    if caps >= 0.3:
         score -= 0.2
         frustration += 0.25
         reasons.append(f"all caps ({caps:.0%} of words)")

@@ -143,11 +143,12 @@ def find_signals(text: str) -> list[Signal]:
 
 
 def shouting(text: str) -> float:
-    """Share of words (3+ letters) written in capitals; 0 for texts with fewer than 3 such words."""
-    long_words = [w for w in re.findall(r"[^\W\d_]{3,}", text)]
-    if len(long_words) < 3:
-        return 0.0
+    """Share of words (4+ letters, so acronyms like "ATM" do not count) written in capitals;
+    0 unless at least three such words are capitalised."""
+    long_words = re.findall(r"[^\W\d_]{4,}", text)
     caps = sum(1 for w in long_words if w.isupper())
+    if caps < 3:
+        return 0.0
     return caps / len(long_words)
 
 
