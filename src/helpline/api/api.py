@@ -14,6 +14,8 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
 from helpline.api import customers, me, tickets
+from helpline.api import routing as routing_api
+from helpline.api import triage as triage_api
 from helpline.api.auth import BearerToken, SessionAuth
 from helpline.api.errors import install_error_handlers
 from helpline.core.errors import NotFound
@@ -33,6 +35,8 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/tickets", tickets.router),
     ("/customers", customers.router),
     ("/me", me.router),
+    ("/routing", routing_api.router),
+    ("/triage", triage_api.router),
 ]
 
 for prefix, router in ROUTERS:
