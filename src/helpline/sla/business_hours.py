@@ -98,7 +98,7 @@ def weekdays(
 
 
 def parse_hhmm(value: str) -> int:
-    """"09:30" -> 570; "24:00" -> 1440."""
+    """ "09:30" -> 570; "24:00" -> 1440."""
     hours, _, minutes = value.strip().partition(":")
     total = int(hours) * 60 + int(minutes or 0)
     if not 0 <= total <= MINUTES_PER_DAY or not 0 <= int(minutes or 0) < 60:

@@ -67,12 +67,13 @@ def test_zero_minutes_returns_start_even_when_closed():
 
 
 def test_spring_forward_day_is_23_hours_and_fall_back_day_is_25():
-    assert business_minutes_between(
-        ALL_DAY_BERLIN, local(2026, 3, 29), local(2026, 3, 30)
-    ) == 23 * 60
-    assert business_minutes_between(
-        ALL_DAY_BERLIN, local(2026, 10, 25), local(2026, 10, 26)
-    ) == 25 * 60
+    assert (
+        business_minutes_between(ALL_DAY_BERLIN, local(2026, 3, 29), local(2026, 3, 30)) == 23 * 60
+    )
+    assert (
+        business_minutes_between(ALL_DAY_BERLIN, local(2026, 10, 25), local(2026, 10, 26))
+        == 25 * 60
+    )
 
 
 def test_office_hours_keep_their_wall_clock_across_dst():
@@ -162,8 +163,15 @@ def test_between_is_negative_when_reversed():
 
 # --- properties ------------------------------------------------------------------------------
 
-ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata",
-         "America/Santiago"]
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Asia/Kolkata",
+    "America/Santiago",
+]
+
 
 @st.composite
 def interval(draw):
@@ -231,8 +239,12 @@ def test_add_is_monotonic_and_additive(cal, start, m1, m2):
 
 
 @PROPERTY
-@given(calendars(), instants, st.timedeltas(timedelta(0), timedelta(days=40)),
-       st.timedeltas(timedelta(0), timedelta(days=40)))
+@given(
+    calendars(),
+    instants,
+    st.timedeltas(timedelta(0), timedelta(days=40)),
+    st.timedeltas(timedelta(0), timedelta(days=40)),
+)
 def test_between_is_additive_and_bounded_by_elapsed(cal, a, d1, d2):
     b, c = a + d1, a + d1 + d2
     ab = business_minutes_between(cal, a, b)

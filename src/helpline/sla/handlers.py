@@ -1,0 +1,40 @@
+"""Reactions to tickets' events: every change that can move a clock recomputes it at once.
+
+Recomputing derives the clocks from the ticket's whole history, so handling an event twice, or
+late, gives the same result. A failure is logged by the bus; the next event or a backfill
+(``helpline manage sla_recompute``) repairs the row.
+"""
+
+from __future__ import annotations
+
+from helpline.core import bus
+from helpline.sla.services import ticket_sla_recompute
+from helpline.tickets.events import MessageReceived, ReplyAdded, TicketChanged, TicketOpened
+
+
+def on_ticket_opened(event: TicketOpened) -> None:
+    ticket_sla_recompute(ticket_id=event.ticket_id)
+
+
+def on_message_received(event: MessageReceived) -> None:
+    ticket_sla_recompute(ticket_id=event.ticket_id)
+
+
+def on_reply_added(event: ReplyAdded) -> None:
+    ticket_sla_recompute(ticket_id=event.ticket_id)
+
+
+# Changes that can move a clock: status (pause, solve, reopen), and what policies match on.
+_RELEVANT_CHANGES = frozenset({"status", "priority", "team", "tags", "customer"})
+
+
+def on_ticket_changed(event: TicketChanged) -> None:
+    if _RELEVANT_CHANGES.intersection(event.changes):
+        ticket_sla_recompute(ticket_id=event.ticket_id)
+
+
+def register() -> None:
+    bus.subscribe(TicketOpened, on_ticket_opened)
+    bus.subscribe(MessageReceived, on_message_received)
+    bus.subscribe(ReplyAdded, on_reply_added)
+    bus.subscribe(TicketChanged, on_ticket_changed)

@@ -1,0 +1,134 @@
+"""Reads for SLAs: a ticket's history as the clocks see it, its computed clocks, the queue
+views ("breaching soon", "breached") and a user's notifications."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+
+from helpline.sla.clocks import Clocks, History, compute_clocks
+from helpline.sla.models import Notification, TicketSla
+from helpline.sla.policies import PolicyRule, load_policies, match_policy, ticket_facts
+from helpline.tickets.choices import ACTIVE_STATUSES, PRIORITY_RANK, Direction, EventKind, Status
+from helpline.tickets.models import Message, Ticket, TicketEvent
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def _history(
+    ticket: Ticket,
+    status_events: Iterable[tuple[datetime, str]],
+    messages: Iterable[tuple[datetime, str, bool]],
+) -> History:
+    changes = sorted(status_events)
+    # Tickets written without a timeline (bulk imports) still end in their current status.
+    last = changes[-1][1] if changes else Status.NEW
+    if last != ticket.status:
+        changes.append((max(ticket.updated_at, ticket.created_at), ticket.status))
+    customer: list[datetime] = []
+    replies: list[datetime] = []
+    for at, direction, automatic in messages:
+        if direction == Direction.INBOUND:
+            customer.append(at)
+        elif direction == Direction.OUTBOUND and not automatic:
+            replies.append(at)
+    if ticket.first_responded_at is not None and not replies:
+        replies.append(ticket.first_responded_at)
+    return History(
+        created_at=ticket.created_at,
+        status_changes=tuple(changes),
+        customer_messages=tuple(sorted(customer)),
+        agent_replies=tuple(sorted(replies)),
+    )
+
+
+def ticket_histories(tickets: Sequence[Ticket]) -> dict[int, History]:
+    """Histories of many tickets in two queries."""
+    ids = [t.pk for t in tickets]
+    statuses: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for ticket_id, at, data in TicketEvent.objects.filter(
+        ticket_id__in=ids, kind=EventKind.STATUS
+    ).values_list("ticket_id", "created_at", "data"):
+        if isinstance(data, dict) and "to" in data:
+            statuses[ticket_id].append((at, str(data["to"])))
+    messages: dict[int, list[tuple[datetime, str, bool]]] = defaultdict(list)
+    for ticket_id, at, direction, automatic in Message.objects.filter(
+        ticket_id__in=ids, direction__in=(Direction.INBOUND, Direction.OUTBOUND)
+    ).values_list("ticket_id", "created_at", "direction", "is_automatic"):
+        messages[ticket_id].append((at, direction, automatic))
+    return {t.pk: _history(t, statuses[t.pk], messages[t.pk]) for t in tickets}
+
+
+@dataclass(frozen=True)
+class Computed:
+    rule: PolicyRule | None
+    clocks: Clocks | None
+
+
+def ticket_sla_compute(
+    *,
+    ticket: Ticket,
+    now: datetime,
+    policies: Sequence[PolicyRule] | None = None,
+    history: History | None = None,
+    tags: Iterable[str] | None = None,
+) -> Computed:
+    """The policy and clocks of ``ticket`` at ``now``, without writing anything."""
+    rules = load_policies() if policies is None else policies
+    rule = match_policy(rules, ticket_facts(ticket, tags=tags))
+    if rule is None:
+        return Computed(None, None)
+    targets = rule.targets_for(ticket.priority)
+    assert targets is not None  # match_policy only returns rules with targets
+    if history is None:
+        history = ticket_histories([ticket])[ticket.pk]
+    return Computed(
+        rule, compute_clocks(history=history, targets=targets, calendar=rule.calendar, now=now)
+    )
+
+
+def ticket_sla_get(*, ticket_id: int) -> TicketSla | None:
+    return TicketSla.objects.select_related("policy").filter(ticket_id=ticket_id).first()
+
+
+def tickets_breaching_soon(
+    *, queryset: QuerySet[Ticket], now: datetime, within: timedelta = timedelta(hours=1)
+) -> QuerySet[Ticket]:
+    """Active tickets with a running clock due within ``within`` and not yet breached,
+    most urgent first. ``queryset`` is already scoped to what the viewer may see."""
+    return queryset.filter(
+        status__in=ACTIVE_STATUSES,
+        sla__next_due_at__gt=now,
+        sla__next_due_at__lte=now + within,
+    ).order_by("sla__next_due_at", "id")
+
+
+def tickets_breached(*, queryset: QuerySet[Ticket], now: datetime) -> QuerySet[Ticket]:
+    """Active tickets with a running clock past its due time, most overdue first."""
+    return queryset.filter(status__in=ACTIVE_STATUSES, sla__next_due_at__lte=now).order_by(
+        "sla__next_due_at", "id"
+    )
+
+
+def tickets_by_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The priority-queue order: earliest due time first (tickets without a running clock
+    last), then higher priority, then oldest."""
+    rank = Case(
+        *(When(priority=p, then=Value(r)) for p, r in PRIORITY_RANK.items()),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(_urgency=rank).order_by(
+        F("sla__next_due_at").asc(nulls_last=True), "-_urgency", "created_at", "id"
+    )
+
+
+def notification_list(*, user_id: int, unread_only: bool = True) -> QuerySet[Notification]:
+    qs = Notification.objects.filter(user_id=user_id).select_related("ticket")
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs

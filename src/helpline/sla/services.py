@@ -1,0 +1,440 @@
+"""Writes for SLAs: recompute a ticket's clocks, raise warnings and breaches exactly once,
+record and keep promises made to customers.
+
+Transitions (warning, breach, slipped promise) are conditional updates on the flag column
+(``filter(pk=..., <flag>__isnull=True).update(...)``): whichever worker's update returns 1 owns
+the transition and writes its timeline event and notifications in the same transaction, so two
+workers checking the same row never raise it twice (no row locks, SQLite has none).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
+
+from helpline.accounts.choices import Role
+from helpline.accounts.models import Team, User
+from helpline.core import clock
+from helpline.core.errors import Conflict, InvalidTransition
+from helpline.sla.choices import STOPPED_STATUSES, NotificationKind, Target
+from helpline.sla.clocks import Clock, Clocks
+from helpline.sla.expected import expected_reply_at, phrase_expected_reply
+from helpline.sla.models import Notification, SlaPolicy, TicketSla
+from helpline.sla.policies import PolicyRule, load_policies
+from helpline.sla.selectors import Computed, ticket_histories, ticket_sla_compute
+from helpline.tickets.choices import (
+    PRIORITY_RANK,
+    EventKind,
+    Priority,
+    Status,
+)
+from helpline.tickets.models import Message, Ticket, TicketEvent
+from helpline.tickets.services import reply_add, ticket_update
+
+logger = logging.getLogger(__name__)
+
+TARGETS: tuple[str, ...] = tuple(t.value for t in Target)
+MAX_PROMISE_NOTICES = 2
+
+
+# --- recompute -------------------------------------------------------------------------------
+
+
+def _owed_since(clocks: Clocks | None, ticket: Ticket) -> datetime | None:
+    """Since when the customer has been waiting for a reply (None: no reply owed)."""
+    if ticket.status in STOPPED_STATUSES:
+        return None
+    if ticket.first_responded_at is None:
+        return ticket.created_at
+    nxt = clocks.next_response if clocks else None
+    if nxt is not None and nxt.started_at is not None and nxt.met_at is None:
+        return nxt.started_at
+    return None
+
+
+def _fields(computed: Computed, ticket: Ticket, now: datetime) -> dict[str, Any]:
+    clocks = computed.clocks
+    fields: dict[str, Any] = {
+        "policy_id": computed.rule.id if computed.rule else None,
+        "paused": bool(clocks and clocks.paused),
+        "computed_at": now,
+        "reply_owed_since": _owed_since(clocks, ticket),
+    }
+    dues: list[datetime] = []
+    for target in TARGETS:
+        c: Clock | None = getattr(clocks, target) if clocks else None
+        fields[f"{target}_target"] = c.target if c else None
+        fields[f"{target}_consumed"] = round(c.consumed, 3) if c else 0.0
+        due = c.due_at if c else None
+        fields[f"{target}_due_at"] = due
+        fields[f"{target}_warn_at"] = c.warn_reached_at if c and c.running else None
+        if due is not None:
+            dues.append(due)
+    fields["next_response_started_at"] = clocks.next_response.started_at if clocks else None
+    fields["next_due_at"] = min(dues) if dues else None
+    return fields
+
+
+def ticket_sla_recompute(
+    *,
+    ticket_id: int,
+    now: datetime | None = None,
+    policies: Sequence[PolicyRule] | None = None,
+) -> TicketSla | None:
+    """Derive the ticket's clocks from its history, store them, and raise any warning or breach
+    that is already due. Idempotent; returns None when the ticket no longer exists."""
+    now = now or clock.now()
+    ticket = Ticket.objects.select_related("customer__organisation").filter(pk=ticket_id).first()
+    if ticket is None:
+        return None
+    computed = ticket_sla_compute(ticket=ticket, now=now, policies=policies)
+    row = _store(ticket, computed, now)
+    _check_row(row, now, computed)
+    return row
+
+
+def _store(ticket: Ticket, computed: Computed, now: datetime) -> TicketSla:
+    fields = _fields(computed, ticket, now)
+    row = TicketSla.objects.filter(ticket_id=ticket.pk).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                return TicketSla.objects.create(ticket_id=ticket.pk, **fields)
+        except IntegrityError:
+            row = TicketSla.objects.get(ticket_id=ticket.pk)  # a concurrent recompute won
+    updates = dict(fields)
+    if row.next_response_started_at != fields["next_response_started_at"]:
+        # A new next-response cycle: its warning and breach are still to come.
+        updates["next_response_warned_at"] = None
+        updates["next_response_breached_at"] = None
+    if row.reply_owed_since != fields["reply_owed_since"]:
+        # The reply the promise was about was sent (or a new one is owed): promise settled.
+        updates["promised_at"] = None
+        updates["promise_notices"] = 0
+    TicketSla.objects.filter(pk=row.pk).update(**updates)
+    row.refresh_from_db()
+    return row
+
+
+def ticket_sla_recompute_many(
+    *,
+    tickets: Sequence[Ticket],
+    now: datetime | None = None,
+    policies: Sequence[PolicyRule] | None = None,
+) -> int:
+    """Recompute many tickets at once (backfill, policy edits): bulk reads, bulk writes.
+
+    ``tickets`` should come with ``customer__organisation`` selected and ``tags`` prefetched.
+    Transitions already due are left to the next tick, which raises them exactly once.
+    """
+    now = now or clock.now()
+    rules = load_policies() if policies is None else policies
+    histories = ticket_histories(tickets)
+    existing = set(
+        TicketSla.objects.filter(ticket_id__in=[t.pk for t in tickets]).values_list(
+            "ticket_id", flat=True
+        )
+    )
+    creates: list[TicketSla] = []
+    updates: list[TicketSla] = []
+    for ticket in tickets:
+        computed = ticket_sla_compute(
+            ticket=ticket,
+            now=now,
+            policies=rules,
+            history=histories[ticket.pk],
+            tags=[tag.name for tag in ticket.tags.all()],
+        )
+        fields = _fields(computed, ticket, now)
+        fields["next_check_at"] = _first_check(fields, None)
+        row = TicketSla(ticket_id=ticket.pk, **fields)
+        (updates if ticket.pk in existing else creates).append(row)
+    with transaction.atomic():
+        TicketSla.objects.bulk_create(creates, batch_size=1000)
+        if updates:
+            TicketSla.objects.bulk_update(updates, fields=[*fields.keys()], batch_size=1000)
+    return len(tickets)
+
+
+# --- transitions -----------------------------------------------------------------------------
+
+
+def _first_check(fields: dict[str, Any], row: TicketSla | None) -> datetime | None:
+    """When the tick must next look at a row with these values."""
+    candidates: list[datetime] = []
+    for target in TARGETS:
+        breached = getattr(row, f"{target}_breached_at") if row else None
+        warned = getattr(row, f"{target}_warned_at") if row else None
+        due, warn = fields[f"{target}_due_at"], fields[f"{target}_warn_at"]
+        if breached is None and due is not None:
+            candidates.append(due)
+        if warned is None and breached is None and warn is not None:
+            candidates.append(warn)
+    promised = row.promised_at if row else None
+    if (
+        promised is not None
+        and fields["reply_owed_since"] is not None
+        and row is not None
+        and row.promise_notices < MAX_PROMISE_NOTICES
+    ):
+        candidates.append(promised)
+    return min(candidates) if candidates else None
+
+
+def _row_fields(row: TicketSla) -> dict[str, Any]:
+    out: dict[str, Any] = {"reply_owed_since": row.reply_owed_since}
+    for target in TARGETS:
+        out[f"{target}_due_at"] = getattr(row, f"{target}_due_at")
+        out[f"{target}_warn_at"] = getattr(row, f"{target}_warn_at")
+    return out
+
+
+def _check_row(row: TicketSla, now: datetime, computed: Computed | None = None) -> None:
+    """Raise whatever is due on ``row``, then store when to look again."""
+    for target in TARGETS:
+        due = getattr(row, f"{target}_due_at")
+        warn = getattr(row, f"{target}_warn_at")
+        breached = getattr(row, f"{target}_breached_at")
+        if breached is None and computed is not None and computed.clocks is not None:
+            # A clock that was met late (a reply after the due time before the tick saw it)
+            # is a breach too.
+            c: Clock = getattr(computed.clocks, target)
+            if c.target is not None and c.met_at is not None and c.breached:
+                _transition(row, target, NotificationKind.BREACH, now, c.reached_at or now)
+                continue
+        if breached is None and due is not None and due <= now:
+            _transition(row, target, NotificationKind.BREACH, now, due)
+        elif (
+            getattr(row, f"{target}_warned_at") is None
+            and breached is None
+            and warn is not None
+            and warn <= now
+        ):
+            _transition(row, target, NotificationKind.WARNING, now, due)
+    if (
+        row.promised_at is not None
+        and row.promised_at <= now
+        and row.reply_owed_since is not None
+        and row.promise_notices < MAX_PROMISE_NOTICES
+    ):
+        promise_slip_notify(ticket_id=row.ticket_id, now=now)
+    row.refresh_from_db()
+    TicketSla.objects.filter(pk=row.pk).update(next_check_at=_first_check(_row_fields(row), row))
+
+
+def _transition(
+    row: TicketSla, target: str, kind: str, now: datetime, due: datetime | None
+) -> bool:
+    flag = f"{target}_{'breached' if kind == NotificationKind.BREACH else 'warned'}_at"
+    qs = TicketSla.objects.filter(pk=row.pk, **{f"{flag}__isnull": True})
+    if target == Target.NEXT_RESPONSE:
+        qs = qs.filter(next_response_started_at=row.next_response_started_at)
+    updates: dict[str, Any] = {flag: now}
+    if kind == NotificationKind.BREACH:
+        # A breach implies the warning; never warn after the breach.
+        updates[f"{target}_warned_at"] = Coalesce(F(f"{target}_warned_at"), now)
+    escalate = False
+    with transaction.atomic():
+        if qs.update(**updates) != 1:
+            return False
+        ticket = Ticket.objects.select_related("assignee").get(pk=row.ticket_id)
+        label = Target(target).label
+        policy_name = row.policy.name if row.policy_id and row.policy else ""
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=None,
+            kind=EventKind.SLA_BREACH if kind == NotificationKind.BREACH else EventKind.SLA_WARNING,
+            data={
+                "target": target,
+                "due_at": due.isoformat() if due else None,
+                "policy": policy_name,
+            },
+            created_at=now,
+        )
+        if kind == NotificationKind.BREACH:
+            text = f"#{ticket.pk} breached its {label.lower()} target"
+        else:
+            text = f"#{ticket.pk} is close to its {label.lower()} target"
+        if due is not None and kind == NotificationKind.WARNING:
+            text += f" (due {due:%Y-%m-%d %H:%M} UTC)"
+        Notification.objects.bulk_create(
+            Notification(
+                user=user,
+                ticket=ticket,
+                kind=kind,
+                target=target,
+                text=text[:300],
+                created_at=now,
+            )
+            for user in _recipients(ticket, kind)
+        )
+        escalate = kind == NotificationKind.BREACH
+    if escalate:
+        _escalate(ticket_id=row.ticket_id, policy_id=row.policy_id)
+    return True
+
+
+def _recipients(ticket: Ticket, kind: str) -> list[User]:
+    """The assignee; for breaches (or unassigned tickets) also the supervisors of the ticket's
+    team, or every supervisor when it has no team."""
+    users: dict[int, User] = {}
+    if ticket.assignee is not None and ticket.assignee.is_active:
+        users[ticket.assignee.pk] = ticket.assignee
+    if kind == NotificationKind.BREACH or ticket.assignee is None:
+        supervisors = User.objects.filter(is_active=True, role=Role.SUPERVISOR)
+        if ticket.team_id is not None:
+            team_supervisors = list(supervisors.filter(teams=ticket.team_id))
+            chosen = team_supervisors or list(supervisors)
+        else:
+            chosen = list(supervisors)
+        for user in chosen:
+            users.setdefault(user.pk, user)
+    return list(users.values())
+
+
+def _escalate(*, ticket_id: int, policy_id: int | None) -> None:
+    """The policy's escalation actions: raise the priority one step, hand to a team."""
+    if policy_id is None:
+        return
+    policy = SlaPolicy.objects.filter(pk=policy_id).select_related("escalate_team").first()
+    if policy is None or not (policy.escalate_raise_priority or policy.escalate_team_id):
+        return
+    ticket = Ticket.objects.get(pk=ticket_id)
+    changes: dict[str, Any] = {}
+    if policy.escalate_raise_priority:
+        rank = PRIORITY_RANK[ticket.priority]
+        higher = [p for p, r in PRIORITY_RANK.items() if r == rank + 1]
+        if higher:
+            changes["priority"] = Priority(higher[0])
+    team: Team | None = policy.escalate_team
+    if team is not None and ticket.team_id != team.pk:
+        changes["team"] = team
+    if not changes:
+        return
+    try:
+        ticket_update(ticket=ticket, actor=None, **changes)
+    except (Conflict, InvalidTransition):
+        # Someone changed the ticket at the same moment; the breach itself is recorded and
+        # the supervisor is notified, so escalation is skipped rather than forced.
+        logger.warning(
+            "SLA escalation of ticket %s skipped: ticket changed concurrently", ticket_id
+        )
+
+
+# --- the tick --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    rows: int
+    seconds: float
+
+
+def sla_check(*, now: datetime | None = None, batch_size: int = 500) -> CheckResult:
+    """Raise every warning, breach and slipped promise due by ``now`` (the periodic job).
+
+    Reads only rows whose indexed ``next_check_at`` has passed, so its cost follows the number
+    of transitions, not the number of tickets.
+    """
+    started = time.perf_counter()
+    now = now or clock.now()
+    seen: set[int] = set()
+    while True:
+        rows = list(
+            TicketSla.objects.filter(next_check_at__lte=now)
+            .exclude(pk__in=seen)
+            .select_related("policy")
+            .order_by("next_check_at")[:batch_size]
+        )
+        if not rows:
+            break
+        for row in rows:
+            seen.add(row.pk)
+            _check_row(row, now)
+    return CheckResult(rows=len(seen), seconds=time.perf_counter() - started)
+
+
+# --- promises --------------------------------------------------------------------------------
+
+
+def expected_reply_promise(*, ticket: Ticket, promised_at: datetime) -> None:
+    """Record the reply time just promised to the customer (the acknowledgement's "we will
+    answer by ..."), so the tick can tell the customer if it slips."""
+    TicketSla.objects.filter(ticket_id=ticket.pk).update(
+        promised_at=promised_at,
+        next_check_at=Coalesce(
+            # the earlier of the current next check and the promise
+            _least("next_check_at", promised_at),
+            promised_at,
+        ),
+    )
+
+
+def _least(field: str, value: datetime) -> Any:
+    return Case(When(**{f"{field}__lt": value}, then=F(field)), default=Value(value))
+
+
+def promise_slip_notify(*, ticket_id: int, now: datetime | None = None) -> Message | None:
+    """Tell the customer a promised reply time has passed, with a fresh estimate.
+
+    Sends an automatic public reply on the ticket's channel (it does not count as a response)
+    at most ``MAX_PROMISE_NOTICES`` times per owed reply; exactly once per passed promise even
+    with two workers (conditional update on the promise it saw). Returns the notice sent.
+    """
+
+    now = now or clock.now()
+    row = TicketSla.objects.filter(ticket_id=ticket_id).first()
+    if (
+        row is None
+        or row.promised_at is None
+        or row.promised_at > now
+        or row.reply_owed_since is None
+        or row.promise_notices >= MAX_PROMISE_NOTICES
+    ):
+        return None
+    ticket = Ticket.objects.select_related("customer").get(pk=ticket_id)
+    if ticket.status in (Status.SOLVED, Status.CLOSED):
+        return None
+    expected = expected_reply_at(ticket=ticket, now=now)
+    new_promise = max(expected.at, now + timedelta(minutes=1))
+    with transaction.atomic():
+        won = TicketSla.objects.filter(
+            pk=row.pk, promised_at=row.promised_at, promise_notices=row.promise_notices
+        ).update(promised_at=new_promise, promise_notices=F("promise_notices") + 1)
+        if won != 1:
+            return None
+        phrase = phrase_expected_reply(expected, now, language=ticket.customer.language or "en")
+        body = slipped_text(phrase, language=ticket.customer.language or "en")
+        return reply_add(ticket=ticket, author=None, body_text=body, is_automatic=True)
+
+
+_SLIPPED = {
+    "en": "We are sorry: we could not answer as soon as we said. We now expect to reply {when}.",
+    "de": "Es tut uns leid: Wir konnten nicht so schnell antworten wie angekündigt. "
+    "Wir melden uns voraussichtlich {when}.",
+    "fr": "Désolés : nous n'avons pas pu répondre aussi vite que prévu. "
+    "Nous pensons vous répondre {when}.",
+    "es": "Lo sentimos: no pudimos responder tan pronto como dijimos. Esperamos responder {when}.",
+}
+
+
+def slipped_text(phrase: str, *, language: str = "en") -> str:
+    template = _SLIPPED.get(language[:2].lower(), _SLIPPED["en"])
+    return template.format(when=phrase)
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user: User, notification_ids: Sequence[int]) -> int:
+    return Notification.objects.filter(
+        user=user, pk__in=notification_ids, read_at__isnull=True
+    ).update(read_at=clock.now())
