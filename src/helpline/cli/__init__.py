@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "token": ("helpline.cli.tokens", "Manage API tokens: token create --email E."),
     "demo": ("helpline.cli.demo", "Load demo data into this install."),
     "manage": ("helpline.cli.manage", "Run a Django management command."),
+    "triage": ("helpline.cli.triage", "Triage messages offline: triage --jsonl IN (no database)."),
     "mailbox": ("helpline.cli.mailbox", "Email mailboxes: mailbox add --address A [--imap-url U]."),
 }
 
