@@ -95,7 +95,7 @@ def customer_create_view(request: HttpRequest, payload: CustomerCreateIn) -> Cus
             name=payload.name,
             attributes=payload.attributes,
             language=payload.language.strip(),
-            preferred_channel=payload.preferred_channel,
+            preferred_channel=payload.preferred_channel or "",
             identities=identities,
         )
     return _customer(customer.pk)
@@ -120,9 +120,11 @@ def customer_patch(request: HttpRequest, customer_id: int, payload: CustomerPatc
             f"This customer was merged into customer {customer.merged_into_id}; change that one."
         )
     changes = payload.model_dump(exclude_unset=True)
-    for name in ("name", "language", "preferred_channel", "attributes"):
+    for name in ("name", "language", "attributes"):
         if name in changes and changes[name] is None:
             raise ValidationError(f"{name} cannot be null.", field=name)
+    if "preferred_channel" in changes:
+        changes["preferred_channel"] = changes["preferred_channel"] or ""
     if "name" in changes:
         changes["name"] = changes["name"].strip()
     with transaction.atomic():

@@ -239,12 +239,16 @@ class CustomerOut(Schema):
     name: str
     organisation: OrganisationOut | None
     language: str
-    preferred_channel: Channel | Literal[""]
+    preferred_channel: Channel | None = Field(description="null: no preference.")
     attributes: dict[str, Any]
     identities: list[IdentityOut]
     merged_into_id: int | None
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_preferred_channel(obj: Customer) -> str | None:
+        return obj.preferred_channel or None
 
     @staticmethod
     def resolve_identities(obj: Customer) -> list[Any]:
@@ -285,14 +289,14 @@ class CustomerCreateIn(InputSchema):
     phone: str | None = Field(None, max_length=64)
     identities: list[IdentityIn] = Field(default_factory=list, max_length=20)
     language: str = Field("", max_length=10)
-    preferred_channel: Channel | Literal[""] = ""
+    preferred_channel: Channel | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
 class CustomerPatchIn(InputSchema):
     name: str | None = Field(None, max_length=200)
     language: str | None = Field(None, max_length=10)
-    preferred_channel: Channel | Literal[""] | None = None
+    preferred_channel: Channel | None = Field(None, description="null clears the preference.")
     attributes: dict[str, Any] | None = None
 
 
