@@ -25,6 +25,7 @@ def default_pausing_statuses() -> list[str]:
     """Field default (a fresh list each time): pending and on hold pause the clocks."""
     return [str(s) for s in DEFAULT_PAUSING_STATUSES]
 
+
 # Statuses that stop every clock for good (until a reopen).
 STOPPED_STATUSES: frozenset[str] = frozenset({Status.SOLVED, Status.CLOSED})
 

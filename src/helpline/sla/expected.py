@@ -20,6 +20,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Q
+
 from helpline.core import clock
 from helpline.sla.business_hours import (
     TWENTY_FOUR_SEVEN,
@@ -141,10 +143,14 @@ def work_ahead_of(*, ticket: Ticket, due_at: datetime | None, owed_since: dateti
         if ticket.team_id
         else qs.filter(ticket__team__isnull=True)
     )
+    # The queue's order: due time, then ticket number (ties go to the older ticket).
     if due_at is not None:
-        qs = qs.filter(next_due_at__lt=due_at)
+        qs = qs.filter(Q(next_due_at__lt=due_at) | Q(next_due_at=due_at, ticket_id__lt=ticket.pk))
     else:
-        qs = qs.filter(reply_owed_since__lt=owed_since)
+        qs = qs.filter(
+            Q(reply_owed_since__lt=owed_since)
+            | Q(reply_owed_since=owed_since, ticket_id__lt=ticket.pk)
+        )
     return qs.count()
 
 

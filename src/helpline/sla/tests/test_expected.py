@@ -1,0 +1,101 @@
+"""The expected reply time: the pure estimator, its phrasing, and the database inputs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from helpline.sla.business_hours import TWENTY_FOUR_SEVEN, CalendarSpec, weekdays
+from helpline.sla.expected import (
+    Capacity,
+    ExpectedReply,
+    estimate_reply,
+    expected_reply_at,
+    phrase_expected_reply,
+)
+from helpline.sla.tests.factories import make_calendar, make_policy
+from helpline.tickets.services import reply_add
+from helpline.tickets.tests.factories import make_ticket
+
+BERLIN_OFFICE = CalendarSpec(tz="Europe/Berlin", intervals=weekdays("09:00", "17:00"))
+# Monday 23 November 2026 10:00 in Berlin.
+MONDAY_10 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def phrase(at: datetime, now: datetime = MONDAY_10, lang: str = "en") -> str:
+    return phrase_expected_reply(ExpectedReply(at, "queue", BERLIN_OFFICE), now, language=lang)
+
+
+def test_phrases_in_the_calendars_time_zone():
+    assert phrase(MONDAY_10 + timedelta(seconds=30)) == "within a minute"
+    assert phrase(MONDAY_10 + timedelta(minutes=4)) == "within 5 minutes"
+    assert phrase(MONDAY_10 + timedelta(minutes=50)) == "within 60 minutes"
+    # 14:52 Berlin rounds up to the quarter hour: never earlier than the promise.
+    assert phrase(MONDAY_10 + timedelta(hours=4, minutes=52)) == "today by 15:00"
+    assert phrase(MONDAY_10 + timedelta(days=1)) == "tomorrow by 10:00"
+    assert phrase(MONDAY_10 + timedelta(days=3, hours=-1)) == "Thursday morning"
+    assert phrase(MONDAY_10 + timedelta(days=3, hours=4)) == "Thursday by 14:00"
+    assert phrase(MONDAY_10 + timedelta(days=10)) == "by 3 December"
+    assert phrase(MONDAY_10 + timedelta(days=1), lang="de") == "morgen bis 10:00 Uhr"
+    assert phrase(MONDAY_10 + timedelta(days=1), lang="fr-CA") == "demain avant 10:00"
+    assert phrase(MONDAY_10 + timedelta(days=1), lang="xx") == "tomorrow by 10:00"
+
+
+def test_without_a_measured_rate_the_sla_due_time_is_promised():
+    due = MONDAY_10 + timedelta(hours=3)
+    result = estimate_reply(
+        now=MONDAY_10, calendar=TWENTY_FOUR_SEVEN, sla_due_at=due, work_ahead=4, capacity=None
+    )
+    assert (result.at, result.basis) == (due, "policy")
+
+
+def test_queue_estimate_grows_with_work_ahead_and_is_capped_by_the_sla():
+    due = MONDAY_10 + timedelta(hours=3)
+    rate = Capacity(replies_per_minute=0.5)
+    short = estimate_reply(
+        now=MONDAY_10, calendar=TWENTY_FOUR_SEVEN, sla_due_at=due, work_ahead=0, capacity=rate
+    )
+    longer = estimate_reply(
+        now=MONDAY_10, calendar=TWENTY_FOUR_SEVEN, sla_due_at=due, work_ahead=20, capacity=rate
+    )
+    assert short.basis == longer.basis == "queue"
+    assert MONDAY_10 < short.at < longer.at < due
+    swamped = estimate_reply(
+        now=MONDAY_10, calendar=TWENTY_FOUR_SEVEN, sla_due_at=due, work_ahead=500, capacity=rate
+    )
+    assert (swamped.at, swamped.basis) == (due, "policy")
+
+
+def test_queue_estimate_counts_only_business_time():
+    friday_1650 = datetime(2026, 11, 27, 15, 50, tzinfo=UTC)
+    result = estimate_reply(
+        now=friday_1650,
+        calendar=BERLIN_OFFICE,
+        sla_due_at=None,
+        work_ahead=5,
+        capacity=Capacity(replies_per_minute=0.2),
+    )
+    assert result.at.weekday() == 0  # Monday, the queue does not move at the weekend
+
+
+@pytest.mark.django_db(transaction=True)
+def test_expected_reply_at_uses_policy_then_the_measured_queue(frozen, agent):
+    office = make_calendar(time_zone="UTC", hours=("08:00", "18:00"))
+    make_policy(first=240, calendar=office)
+    first = make_ticket()
+    expected = expected_reply_at(ticket=first)
+    assert expected.basis == "policy"
+    assert expected.at == frozen.current + timedelta(minutes=240)
+    assert expected.calendar.tz == "UTC"
+
+    # An hour of agents answering two tickets a minute... well, 30 in an hour.
+    for _ in range(30):
+        t = make_ticket()
+        frozen.advance(minutes=2)
+        reply_add(ticket=t, author=agent, body_text="answer")
+    waiting = [make_ticket() for _ in range(3)]
+    expected = expected_reply_at(ticket=waiting[-1])
+    assert expected.basis == "queue"
+    assert expected.work_ahead == 3  # the first ticket and the two before it
+    assert frozen.current < expected.at < frozen.current + timedelta(minutes=240)
