@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 WORD_RE = re.compile("[^\\W\\d_]+(?:['\u2019][^\\W\\d_]+)?|\\d+", re.UNICODE)
 SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+|\n{2,}|\n(?=[-*•]\s)")
@@ -21,8 +22,13 @@ def words(text: str) -> list[str]:
     return WORD_RE.findall(text)
 
 
+@lru_cache(maxsize=50_000)
+def _fold_word(word: str) -> str:
+    return fold(word)
+
+
 def folded_words(text: str) -> list[str]:
-    return [fold(w) for w in WORD_RE.findall(text)]
+    return [_fold_word(w) for w in WORD_RE.findall(text)]
 
 
 def sentences(text: str) -> list[str]:
