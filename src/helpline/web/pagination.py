@@ -52,9 +52,11 @@ def page_by_time_and_id(
         except ValueError:
             position = None
         else:
+            # (time, id) < (after_time, after_id), with a plain upper bound on time so the
+            # database can start its index scan at the cursor instead of at the top.
             qs = qs.filter(
-                Q(**{f"{time_field}__lt": after_time})
-                | Q(**{time_field: after_time, "pk__lt": after_id})
+                Q(**{f"{time_field}__lte": after_time})
+                & (Q(**{f"{time_field}__lt": after_time}) | Q(pk__lt=after_id))
             )
     else:
         position = None
