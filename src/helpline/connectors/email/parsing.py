@@ -138,10 +138,16 @@ def decode_header_value(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, email.header.Header):
+        # compat32 wraps raw 8-bit header bytes in a Header of charset unknown-8bit.
         try:
-            return str(value)
-        except (UnicodeError, LookupError):
-            value = value.encode()
+            chunks = decode_header(value)
+        except (ValueError, UnicodeError, LookupError, AssertionError):
+            return " ".join(str(value).split())
+        return " ".join(
+            "".join(
+                decode_bytes(c, cs) if isinstance(c, bytes) else c for c, cs in chunks
+            ).split()
+        )
     text = _unescape_header(str(value))
     try:
         parts = decode_header(text)
@@ -179,7 +185,8 @@ def _addresses(msg: email.message.Message, name: str) -> list[Address]:
         local, _, domain = addr.rpartition("@")
         if not local or "." not in domain:
             continue
-        result.append(Address(name=display.strip().strip('"')[:200], email=addr.lower()))
+        name = display.replace("\x00", "").strip().strip('"')[:200]
+        result.append(Address(name=name, email=addr.lower()))
     return result
 
 
@@ -318,6 +325,9 @@ def _walk(
         parsed.defects.append("MIME nesting deeper than 30 levels; the rest was skipped")
         return
     ctype = msg.get_content_type()
+    if ctype.startswith("message/") and ctype != "message/delivery-status":
+        _attach_message(msg, parsed)
+        return
     if msg.is_multipart():
         payload = msg.get_payload()
         if not isinstance(payload, list):
@@ -345,8 +355,8 @@ def _walk(
         disposition = msg.get_content_disposition()
     except (ValueError, TypeError):
         disposition = None
-    filename = _filename(msg)
-    content_id = decode_header_value(msg.get("Content-ID")).strip().strip("<>")
+    filename = _filename(msg).replace("\x00", "")
+    content_id = decode_header_value(msg.get("Content-ID")).replace("\x00", "").strip().strip("<>")
     maintype = msg.get_content_maintype()
     is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and (
         not filename or disposition == "inline"
@@ -355,25 +365,6 @@ def _walk(
         (texts if ctype == "text/plain" else htmls).append(_part_text(msg))
         return
     if ctype in ("message/delivery-status", "text/rfc822-headers"):
-        return
-    if ctype.startswith("message/"):
-        inner = msg.get_payload()
-        if isinstance(inner, list) and inner and isinstance(inner[0], email.message.Message):
-            try:
-                content = inner[0].as_bytes()
-            except (UnicodeError, LookupError, TypeError, ValueError, KeyError):
-                content = str(inner[0]).encode("utf-8", "replace")
-            subject = decode_header_value(inner[0].get("Subject"))
-        else:
-            content = _payload_bytes(msg)
-            subject = ""
-        parsed.attachments.append(
-            ParsedAttachment(
-                filename=filename or f"{subject or 'message'}.eml",
-                content_type="message/rfc822",
-                content=content,
-            )
-        )
         return
     content = _payload_bytes(msg)
     if not content:
@@ -389,6 +380,24 @@ def _walk(
             content_id=content_id[:255],
             inline=bool(content_id) and disposition != "attachment",
         )
+    )
+
+
+def _attach_message(msg: email.message.Message, parsed: ParsedEmail) -> None:
+    """A forwarded or attached message is kept whole as an .eml attachment."""
+    inner = msg.get_payload()
+    if isinstance(inner, list) and inner and isinstance(inner[0], email.message.Message):
+        try:
+            content = inner[0].as_bytes()
+        except (UnicodeError, LookupError, TypeError, ValueError, KeyError, IndexError):
+            content = str(inner[0]).encode("utf-8", "replace")
+        subject = decode_header_value(inner[0].get("Subject"))
+    else:
+        content = _payload_bytes(msg)
+        subject = ""
+    name = (_filename(msg) or f"{subject or 'message'}.eml").replace("\x00", "")
+    parsed.attachments.append(
+        ParsedAttachment(filename=name, content_type="message/rfc822", content=content)
     )
 
 
@@ -434,6 +443,10 @@ def parse_email(raw: bytes) -> ParsedEmail:
     if not parsed.text and parsed.html:
         parsed.text = html_to_text(parsed.html)
         parsed.text_from_html = True
+    # NUL never belongs in text, and PostgreSQL refuses it in text and JSON columns.
+    parsed.text = parsed.text.replace("\x00", "")
+    parsed.html = parsed.html.replace("\x00", "")
+    parsed.subject = parsed.subject.replace("\x00", "")
     if parsed.sender is None:
         raise EmailParseError("The message has no usable sender address (From or Sender).")
     return parsed

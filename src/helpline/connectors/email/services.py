@@ -74,6 +74,7 @@ _ACK_FIELDS = frozenset(
      "mailbox_address"}
 )
 RESUME_AFTER = timedelta(seconds=30)
+MAX_PARTICIPANTS = 10
 
 
 # ---------------------------------------------------------------------------------- mailboxes
@@ -565,7 +566,7 @@ def _participants_add(
         Participant.objects.get_or_create(
             ticket=ticket, email=parsed.sender.email, defaults={"customer": sender}
         )
-    for addr in [*parsed.cc, *parsed.to][:50]:
+    for addr in [*parsed.cc, *parsed.to][:MAX_PARTICIPANTS]:
         if addr.email in seen or selectors.mailbox_for_address(addr.email) is not None:
             continue
         seen.add(addr.email)
