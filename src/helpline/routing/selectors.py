@@ -10,8 +10,22 @@ from django.db.models import Count, Min, Q, QuerySet
 from helpline.accounts.models import Team
 from helpline.core import clock
 from helpline.customers.choices import Channel
-from helpline.routing.choices import Presence
+from helpline.routing.choices import PRESENCE_COLOURS, Presence
 from helpline.routing.models import AgentLoad, AgentProfile, RoutingRule, Skill, TicketRouting
+
+
+def duration_display(seconds: int) -> str:
+    """"45 s", "12 min", "3 h 05 min", "2 d 4 h": a wait as a supervisor reads it."""
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} min"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h"
 
 
 @dataclass(frozen=True)
@@ -22,6 +36,10 @@ class QueueRow:
     waiting: int
     oldest_queued_at: datetime | None
     oldest_wait_seconds: int
+
+    @property
+    def oldest_wait_display(self) -> str:
+        return duration_display(self.oldest_wait_seconds)
 
 
 @dataclass(frozen=True)
@@ -42,6 +60,14 @@ class AgentRow:
     total_capacity: int
     teams: list[str]
 
+    @property
+    def presence_label(self) -> str:
+        return str(Presence(self.presence).label)
+
+    @property
+    def presence_colour(self) -> str:
+        return PRESENCE_COLOURS[self.presence]
+
 
 @dataclass(frozen=True)
 class QueueStatus:
@@ -53,6 +79,10 @@ class QueueStatus:
     online: int = 0
     away: int = 0
     by_channel: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def oldest_wait_display(self) -> str:
+        return duration_display(self.oldest_wait_seconds)
 
 
 def queue_status(*, now: datetime | None = None) -> QueueStatus:

@@ -13,9 +13,12 @@ from collections import Counter
 
 
 def main(argv: list[str]) -> int:
-    from helpline.cli import setup_django
+    import os
 
-    setup_django()
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpline.config.settings")
+    django.setup()
     from helpline.routing import services
     from helpline.routing.choices import Presence
     from helpline.routing.models import AgentLoad, AgentProfile
