@@ -4,4 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from helpline.web.routing_consumers import QueueConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/routing/queue/", QueueConsumer.as_asgi()),
+]

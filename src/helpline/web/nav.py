@@ -31,6 +31,8 @@ NAV: list[NavEntry] = [
     NavEntry("All open", "web:inbox", section="Inbox", query="view=open", default=True),
     NavEntry("All tickets", "web:inbox", section="Inbox", query="view=all"),
     NavEntry("Customers", "web:customer_list"),
+    NavEntry("Live queue", "web:routing_queue", Role.SUPERVISOR, section="Supervise"),
+    NavEntry("Routing", "web:routing_settings", Role.SUPERVISOR, section="Admin"),
     NavEntry("Django admin", "admin:index", Role.ADMIN, section="Admin"),
 ]
 

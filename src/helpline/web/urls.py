@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("helpline.web.views.inbox")),
     path("tickets/", include("helpline.web.views.tickets")),
     path("customers/", include("helpline.web.views.customers")),
+    path("routing/", include("helpline.web.views.routing")),
     path("triage/", include("helpline.web.views.triage")),
 ]
