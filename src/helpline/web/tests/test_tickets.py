@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -115,6 +116,11 @@ def test_restricted_agent_gets_same_404_for_other_team_and_missing(
 ):
     other = make_ticket(team=team_b)
     missing = Ticket(pk=other.pk + 1000)
+    forbidden_page = restricted_client.get(detail(other))
+    missing_page = restricted_client.get(detail(missing))
+    token = re.compile(rb'"X-CSRFToken": "[^"]+"')  # masked afresh on every render
+    assert token.sub(b"", forbidden_page.content) == token.sub(b"", missing_page.content)
+    assert b"Not found" in missing_page.content
     for ticket in (other, missing):
         assert restricted_client.get(detail(ticket)).status_code == 404
         before = Message.objects.count()
