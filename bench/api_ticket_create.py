@@ -1,0 +1,252 @@
+"""Ticket creation through the HTTP API: POST /api/v1/tickets, sequentially (latency) and from
+N concurrent clients (throughput). Load goes to 127.0.0.1 only, bounded in count and time.
+Not a test: nothing is asserted.
+
+Start the server yourself and pass --url and --token, or let the script start uvicorn:
+
+    HELPLINE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_bench \
+    HELPLINE_DATA_DIR=/tmp/hl-bench .venv/bin/python bench/api_ticket_create.py \
+        --start-server --workers 2 --sequential 300 --concurrent 3000 --clients 8
+
+With --start-server the script makes sure an agent bench-api@bench.helpline.test exists, gets a
+token from `helpline token create --email ...` (the documented interface) and runs
+`uvicorn helpline.config.asgi:application --workers W` on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from pathlib import Path
+from typing import Any
+
+from _foundation import database, describe, git_revision, machine, setup_django
+
+VENV_BIN = Path(sys.executable).parent
+SUBJECTS = ("Order has not arrived", "Refund question", "Cannot log in", "Broken on arrival")
+
+
+class Client:
+    """One keep-alive HTTP connection, as one integration would hold."""
+
+    def __init__(self, url: str, token: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def create(self, n: int, run: str) -> tuple[int, float]:
+        body = json.dumps({
+            "customer": {"email": f"load-{run}-{n}@load.example.test", "name": f"Load {n}"},
+            "channel": "web",
+            "subject": SUBJECTS[n % len(SUBJECTS)],
+            "body": f"Benchmark message {n}: the parcel for order NW-{n:07d} is late.",
+        })
+        started = time.perf_counter()
+        try:
+            self.conn.request("POST", "/api/v1/tickets", body=body, headers=self.headers)
+            response = self.conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            status = 0
+        return status, time.perf_counter() - started
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    parts = urllib.parse.urlsplit(url)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=2)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"server at {url} did not answer within {seconds:.0f}s")
+
+
+def token_for(email: str) -> str:
+    setup_django()
+    from helpline.accounts.choices import Role
+    from helpline.accounts.models import User
+    from helpline.accounts.services import user_create
+
+    if not User.objects.filter(email=email).exists():
+        user_create(email=email, name="API bench", password=None, role=Role.AGENT)
+    result = subprocess.run(
+        [str(VENV_BIN / "helpline"), "token", "create", "--email", email, "--name", "bench"],
+        capture_output=True, text=True, check=True,
+    )
+    return result.stdout.strip()
+
+
+def in_process(count: int, email: str) -> None:
+    """Where a create's time goes: the same POST through Django's test client (no HTTP, no
+    server), with the event subscribers of every app as wired, then with none of them."""
+    from django.db import connection
+    from django.test import Client as DjangoClient
+
+    from helpline.accounts.models import User
+    from helpline.accounts.services import api_token_create
+    from helpline.core import bus
+
+    user = User.objects.get(email=email)
+    _, secret = api_token_create(user=user, name="bench-in-process")
+    client = DjangoClient(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    run = uuid.uuid4().hex[:8]
+
+    def post(n: int) -> None:
+        response = client.post(
+            "/api/v1/tickets",
+            data=json.dumps({
+                "customer": {"email": f"inproc-{run}-{n}@load.example.test", "name": "In"},
+                "channel": "web", "subject": "Parcel is late",
+                "body": f"Order NW-{n:07d} has not arrived.",
+            }),
+            content_type="application/json",
+        )
+        if response.status_code != 201:
+            raise SystemExit(f"create failed: {response.status_code} {response.content!r}")
+
+    def measure(label: str, offset: int) -> None:
+        for n in range(3):
+            post(offset - n - 1)
+        queries = 0
+
+        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            post(offset)
+        walls, cpus = [], []
+        for n in range(count):
+            started, cpu = time.perf_counter(), time.process_time()
+            post(offset + 1 + n)
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+        print(f"in-process, {label}:\n    wall {describe(walls)}\n    cpu  {describe(cpus)}"
+              f"  queries {queries}")
+
+    subscribers = bus.subscribers()
+    print(f"\nsubscribers: {sum(len(v) for v in subscribers.values())} handlers on "
+          f"{len(subscribers)} event types: " + "; ".join(
+              f"{k.rsplit('.', 1)[-1]} -> "
+              + ", ".join(f"{h.split('.')[1]}.{h.rsplit('.', 1)[-1]}" for h in v)
+              for k, v in subscribers.items()))
+    measure("all subscribers (as served)", 1_000)
+    saved = dict(bus._subscribers)
+    bus._subscribers.clear()
+    try:
+        measure("no subscribers (foundation only)", 100_000)
+    finally:
+        bus._subscribers.update(saved)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8765")
+    parser.add_argument("--token", default=os.environ.get("HELPLINE_BENCH_TOKEN", ""))
+    parser.add_argument("--email", default="bench-api@bench.helpline.test")
+    parser.add_argument("--start-server", action="store_true")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--sequential", type=int, default=200)
+    parser.add_argument("--concurrent", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=90, help="cap per phase")
+    parser.add_argument(
+        "--in-process", type=int, default=0, metavar="N",
+        help="also time N creates in this process, with and without event subscribers",
+    )
+    args = parser.parse_args()
+    if urllib.parse.urlsplit(args.url).hostname not in ("127.0.0.1", "localhost"):
+        raise SystemExit("load tests only against 127.0.0.1")
+
+    token = args.token or token_for(args.email)
+    setup_django()
+    print(f"Helpline API ticket-create benchmark @ {git_revision()}")
+    print(f"machine:  {machine()}")
+    print(f"database: {database()}")
+    server = None
+    if args.start_server:
+        port = str(urllib.parse.urlsplit(args.url).port or 8765)
+        server = subprocess.Popen([
+            str(VENV_BIN / "uvicorn"), "helpline.config.asgi:application", "--host", "127.0.0.1",
+            "--port", port, "--workers", str(args.workers), "--lifespan", "off",
+            "--log-level", "warning", "--no-access-log",
+        ])
+        print(f"server:   uvicorn, {args.workers} worker process(es), no Huey worker")
+    else:
+        print(f"server:   {args.url} (started outside this script)")
+    try:
+        wait_for(args.url)
+        run = uuid.uuid4().hex[:8]
+        client = Client(args.url, token)
+        for n in range(10):  # warm-up: imports, connections, caches in every worker
+            client.create(-n - 1, run)
+
+        samples: list[float] = []
+        codes: dict[int, int] = {}
+        started = time.perf_counter()
+        for n in range(args.sequential):
+            status, seconds = client.create(n, run)
+            codes[status] = codes.get(status, 0) + 1
+            samples.append(seconds)
+            if time.perf_counter() - started > args.max_seconds:
+                break
+        elapsed = time.perf_counter() - started
+        if samples:
+            print(f"\nsequential, 1 client:   {describe(samples)}  "
+                  f"{len(samples) / elapsed:6.1f} tickets/s  status {codes}")
+
+        lock = threading.Lock()
+        counter = iter(range(args.sequential, args.sequential + args.concurrent))
+        latencies: list[float] = []
+        ccodes: dict[int, int] = {}
+        stop_at = time.perf_counter() + args.max_seconds
+
+        def worker() -> None:
+            mine = Client(args.url, token)
+            while time.perf_counter() < stop_at:
+                with lock:
+                    n = next(counter, None)
+                if n is None:
+                    return
+                status, seconds = mine.create(n, run)
+                with lock:
+                    latencies.append(seconds)
+                    ccodes[status] = ccodes.get(status, 0) + 1
+
+        threads = [threading.Thread(target=worker) for _ in range(args.clients)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        if latencies:
+            print(f"concurrent, {args.clients} clients: {describe(latencies)}  "
+                  f"{len(latencies) / elapsed:6.1f} tickets/s  status {ccodes}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    if args.in_process:
+        in_process(args.in_process, args.email)
+
+
+if __name__ == "__main__":
+    main()
