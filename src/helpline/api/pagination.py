@@ -34,11 +34,12 @@ def _bad_cursor() -> ValidationError:
 
 
 def encode_cursor(row: models.Model, keys: Sequence[str]) -> str:
-    values: list[Any] = []
-    for key in keys:
-        value = getattr(row, key)
-        values.append(value.isoformat() if isinstance(value, datetime) else value)
-    raw = json.dumps({"k": list(keys), "v": values}, separators=(",", ":")).encode()
+    return _encode_values(keys, [getattr(row, key) for key in keys])
+
+
+def _encode_values(keys: Sequence[str], values: Sequence[Any]) -> str:
+    plain = [value.isoformat() if isinstance(value, datetime) else value for value in values]
+    raw = json.dumps({"k": list(keys), "v": plain}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -84,6 +85,11 @@ def _after(keys: Sequence[str], values: Sequence[Any], descending: bool) -> Q:
         condition = Q(**{f"{keys[index]}__{op}": values[index]}) | (
             Q(**{keys[index]: values[index]}) & condition
         )
+    if len(keys) > 1:
+        # Logically redundant, but it is what lets the database start an index range scan at
+        # the cursor: without it PostgreSQL reads the OR as a filter and walks the index from
+        # the top (measured: 1.8 s for a page at row 500,000 of 1M tickets).
+        condition &= Q(**{f"{keys[0]}__{op}e": values[0]})
     return condition
 
 
@@ -106,11 +112,25 @@ def paginate(
     if cursor:
         values = decode_cursor(cursor, queryset.model, keys)
         queryset = queryset.filter(_after(keys, values, descending))
+    if keys[-1] not in ("id", "pk"):  # pragma: no cover - a programming error
+        raise TypeError("the last pagination key must be the primary key")
     prefix = "-" if descending else ""
-    queryset = queryset.order_by(*(prefix + key for key in keys))
-    # One extra row says whether another page exists, without counting anything.
-    rows = list(queryset[: limit + 1])
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor(rows[-1], keys)
+    ordering = [prefix + key for key in keys]
+    # Two steps: first the page's ids alone, read straight off an index; then those rows with
+    # their joins and prefetches. Joining before the LIMIT makes PostgreSQL join every row
+    # that shares an updated_at with the page (measured 50 ms instead of 1 ms at 1M tickets).
+    # One extra id says whether another page exists, without counting anything.
+    page = list(
+        queryset.select_related(None)
+        .prefetch_related(None)
+        .order_by(*ordering)
+        .values_list(*keys)[: limit + 1]
+    )
+    has_more = len(page) > limit
+    page = page[:limit]
+    page_ids = [values[-1] for values in page]
+    by_id = {row.pk: row for row in queryset.order_by().filter(pk__in=page_ids)} if page else {}
+    rows = [by_id[pk] for pk in page_ids if pk in by_id]
+    # The cursor holds the keys as the first step read them, so a row changed in between
+    # cannot move the next page.
+    return rows, _encode_values(keys, page[-1]) if has_more else None
