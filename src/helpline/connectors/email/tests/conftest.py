@@ -122,3 +122,16 @@ def talon_fixtures_dir() -> Path:
 
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    from helpline.connectors.email.tests import dovecot
+
+    if not dovecot.available():
+        pytest.skip("dovecot-imapd not installed (scripts/apt-packages.txt) or not root")
+    server = dovecot.start(free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
