@@ -185,7 +185,8 @@ class IntentModel:
             confidence=round(float(probs[0]), 3),
             reasons=reasons,
             ranked=tuple(
-                (self.classes[int(order[i])], round(float(probs[i]), 3)) for i in range(3)
+                (self.classes[int(order[i])], round(float(probs[i]), 3))
+                for i in range(min(3, len(probs)))
             ),
         )
 
