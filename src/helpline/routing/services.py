@@ -23,7 +23,7 @@ from datetime import datetime
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 
@@ -765,3 +765,60 @@ def _repair(*, limit: int) -> int:
     for ticket_id in ids:
         ticket_sync(ticket_id=ticket_id)
     return len(ids)
+
+
+def routing_backfill(*, batch: int = 10_000) -> tuple[int, int]:
+    """Give every new/open ticket without one a routing row, then recount agents' loads.
+
+    For an install that predates routing or a bulk import (``helpline manage seed``). The
+    recount overwrites the counters, so run it while no worker is assigning (it is not a claim).
+    Returns (rows created, agents recounted).
+    """
+    created = 0
+    last_id = 0
+    missing = ~Exists(TicketRouting.objects.filter(ticket_id=OuterRef("pk")))
+    while True:
+        tickets = list(
+            Ticket.objects.filter(missing, status__in=LOAD_STATUSES, pk__gt=last_id)
+            .order_by("pk")
+            .values("pk", "assignee_id", "team_id", "channel", "priority", "updated_at")[:batch]
+        )
+        if not tickets:
+            break
+        last_id = tickets[-1]["pk"]
+        rows = []
+        for t in tickets:
+            waiting = t["assignee_id"] is None
+            rows.append(
+                TicketRouting(
+                    ticket_id=t["pk"],
+                    team_id=t["team_id"],
+                    channel=t["channel"],
+                    waiting=waiting,
+                    queued_at=t["updated_at"] if waiting else None,
+                    rank_at=rank_at(queued_at=t["updated_at"], priority=t["priority"])
+                    if waiting
+                    else None,
+                    load_agent_id=t["assignee_id"],
+                    load_channel="" if waiting else t["channel"],
+                    routed_at=t["updated_at"],
+                )
+            )
+        TicketRouting.objects.bulk_create(rows, ignore_conflicts=True)
+        created += len(rows)
+    counts = (
+        TicketRouting.objects.filter(load_agent__isnull=False)
+        .values("load_agent_id", "load_channel")
+        .annotate(n=Count("ticket_id"))
+        .order_by()
+    )
+    per_agent: dict[int, dict[str, int]] = {}
+    for row in counts:
+        per_agent.setdefault(row["load_agent_id"], {})[row["load_channel"]] = row["n"]
+    with transaction.atomic():
+        AgentLoad.objects.exclude(load=0).update(load=0)
+        for agent_id, channels in per_agent.items():
+            _ensure_loads(agent_id)
+            for channel, n in channels.items():
+                AgentLoad.objects.filter(agent_id=agent_id, channel=channel).update(load=n)
+    return created, len(per_agent)
