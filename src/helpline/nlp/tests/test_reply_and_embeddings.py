@@ -5,10 +5,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpline.nlp.embeddings import HashingEmbedder, embed, most_similar
-from helpline.nlp.reply_checks import check_reply, grade_level
+from helpline.nlp.reply_checks import ReplyHint, check_reply, grade_level
 
 
-def codes(hints):
+def codes(hints: list[ReplyHint]) -> set[str]:
     return {h.code for h in hints}
 
 
