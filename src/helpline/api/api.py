@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
 from helpline.api import customers, me, tickets
+from helpline.api import email as email_api
 from helpline.api import routing as routing_api
 from helpline.api import triage as triage_api
 from helpline.api.auth import BearerToken, SessionAuth
@@ -35,6 +36,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("/tickets", tickets.router),
     ("/customers", customers.router),
     ("/me", me.router),
+    ("", email_api.router),
     ("/routing", routing_api.router),
     ("/triage", triage_api.router),
 ]
