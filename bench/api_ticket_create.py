@@ -125,12 +125,12 @@ def in_process(count: int, email: str) -> None:
             post(offset - n - 1)
         queries = 0
 
-        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        def counting(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
             nonlocal queries
             queries += 1
             return execute(sql, params, many, context)
 
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(counting):
             post(offset)
         walls, cpus = [], []
         for n in range(count):
