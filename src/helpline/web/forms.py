@@ -72,6 +72,8 @@ class TicketFieldsForm(forms.Form):
     team = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     tags = forms.CharField(max_length=1000, required=False)
 
+    FIELDS = ("status", "priority", "assignee", "team", "tags")
+
     def __init__(
         self, *args: Any, agents: Iterable[User], teams: Iterable[Team], **kwargs: Any
     ) -> None:
@@ -86,6 +88,26 @@ class TicketFieldsForm(forms.Form):
     def tag_names(self) -> list[str]:
         raw: str = self.cleaned_data.get("tags") or ""
         return [name for name in (part.strip() for part in raw.split(",")) if name]
+
+    def touched(self) -> set[str]:
+        """The fields the agent changed on the page, judged against the ``was_<field>`` values
+        the page was rendered with. Only those are sent to the service, so a stale page does
+        not undo what a colleague changed meanwhile. Without ``was_`` values, all fields count.
+        """
+        touched = set()
+        for name in self.FIELDS:
+            was = self.data.get(f"was_{name}")
+            now = self.data.get(name, "")
+            if name == "tags" and was is not None:
+                if sorted(_split(was)) != sorted(_split(now)):
+                    touched.add(name)
+            elif was is None or was != now:
+                touched.add(name)
+        return touched
+
+
+def _split(raw: str) -> list[str]:
+    return [" ".join(p.strip().lower().split()) for p in raw.split(",") if p.strip()]
 
 
 class CustomerSearchForm(forms.Form):

@@ -165,5 +165,5 @@ def test_agent_signs_in_replies_and_changes_status(live_server):
 
     ticket.refresh_from_db()
     assert ticket.status == Status.SOLVED
-    reply = ticket.messages.filter(direction=Direction.OUTBOUND).order_by("-id").first()
-    assert reply is not None and reply.body_text == reply_text
+    sent = ticket.messages.filter(direction=Direction.OUTBOUND).order_by("-id").first()
+    assert sent is not None and sent.body_text == reply_text

@@ -260,6 +260,23 @@ def test_side_panel_changes_fields_through_ticket_update(agent_client, agent, su
     assert f"assigned the ticket to {supervisor}" in html
 
 
+def test_stale_page_changes_only_what_the_agent_touched(agent_client, agent, supervisor):
+    ticket = make_ticket(tags=["kettle"])
+    page = fields(ticket)  # what this agent's page shows
+    stale = {**page, **{f"was_{k}": v for k, v in page.items()}}
+    # Meanwhile a colleague sets it pending, takes it and adds a tag.
+    ticket_update(ticket=ticket, actor=supervisor, status=Status.PENDING, assignee=supervisor,
+                  tags=["kettle", "vip"])
+
+    response = agent_client.post(post_fields(ticket), {**stale, "priority": "urgent"}, headers=HX)
+
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert (ticket.priority, ticket.status, ticket.assignee) == ("urgent", Status.PENDING,
+                                                                 supervisor)
+    assert sorted(ticket.tags.values_list("name", flat=True)) == ["kettle", "vip"]
+
+
 def test_invalid_transition_is_shown_and_changes_nothing(agent_client, agent):
     ticket = make_ticket()
     ticket = ticket_update(ticket=ticket, actor=agent, status=Status.CLOSED)

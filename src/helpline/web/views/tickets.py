@@ -32,6 +32,7 @@ from helpline.web.timeline import describe_timeline
 from helpline.web.views.common import agent_required, current_agent, htmx_redirect, is_htmx
 
 MAX_ATTACHMENTS = 10
+OTHER_TICKETS = 6
 # "Send and set ..." choices; the service still checks the transition from the current status.
 REPLY_STATUSES = [(value, label) for value, label in Status.choices if value != Status.NEW]
 
@@ -87,7 +88,7 @@ def _ticket_context(
         "conversation": list(ticket_messages(ticket=ticket)),
         "timeline": describe_timeline(ticket=ticket, events=events),
         "customer": _customer_for_panel(ticket),
-        "other_tickets": customer_other_tickets(actor=agent, ticket=ticket),
+        "other_tickets": customer_other_tickets(actor=agent, ticket=ticket, limit=OTHER_TICKETS),
         "agents": agents,
         "teams": teams,
         "tag_names": tag_names,
@@ -191,15 +192,17 @@ def ticket_fields_update(request: HttpRequest, ticket_id: int) -> HttpResponse:
     else:
         by_id = {a.pk: a for a in agents}
         teams_by_id = {t.pk: t for t in teams}
+        data = form.cleaned_data
+        touched = form.touched()
         try:
             ticket_update(
                 ticket=ticket,
                 actor=agent,
-                status=form.cleaned_data["status"],
-                priority=form.cleaned_data["priority"],
-                assignee=by_id.get(form.cleaned_data["assignee"] or 0),
-                team=teams_by_id.get(form.cleaned_data["team"] or 0),
-                tags=form.tag_names(),
+                status=data["status"] if "status" in touched else UNSET,
+                priority=data["priority"] if "priority" in touched else UNSET,
+                assignee=by_id.get(data["assignee"] or 0) if "assignee" in touched else UNSET,
+                team=teams_by_id.get(data["team"] or 0) if "team" in touched else UNSET,
+                tags=form.tag_names() if "tags" in touched else UNSET,
             )
         except HelplineError as exc:
             error, status = exc.message, exc.status
