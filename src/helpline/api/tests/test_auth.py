@@ -144,3 +144,9 @@ def test_unknown_endpoint_is_a_json_404_even_without_a_token():
 def test_wrong_method_is_a_405(api):
     response = api.delete(BASE + "/tickets")
     assert response.status_code == 405
+
+
+def test_interactive_docs_are_served():
+    response = Client().get(BASE + "/docs")
+    assert response.status_code == 200
+    assert b"openapi.json" in response.content
