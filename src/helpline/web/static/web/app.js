@@ -19,6 +19,14 @@
     var link = row.querySelector("a.row-link");
     if (link) window.location.href = link.href;
   });
+  // Filters: leave empty fields out of the URL, so it stays short and shareable.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb !== "get") return;
+    var params = event.detail.parameters;
+    Object.keys(params).forEach(function (key) {
+      if (params[key] === "") delete params[key];
+    });
+  });
   // Keep the newest message in view after a reply is added.
   document.addEventListener("htmx:oobAfterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "conversation") {
