@@ -24,7 +24,11 @@ sys.path.insert(0, str(ROOT / "src"))
 from helpline.connectors.email import spam  # noqa: E402
 from helpline.connectors.email.parsing import EmailParseError, parse_email  # noqa: E402
 
-CORPUS = Path(os.environ.get("HELPLINE_CORPORA_DIR", ROOT / ".cache" / "corpora")) / "spam-assassin" / "data"
+CORPUS = (
+    Path(os.environ.get("HELPLINE_CORPORA_DIR", ROOT / ".cache" / "corpora"))
+    / "spam-assassin"
+    / "data"
+)
 
 
 def held_out(name: str) -> bool:
@@ -38,7 +42,13 @@ def load() -> list[tuple[str, bool, set[str]]]:
             parsed = parse_email(path.read_bytes())
         except EmailParseError:
             continue
-        rows.append((f"{path.parent.name}/{path.name}", path.parent.name.startswith("spam"), spam.features(parsed)))
+        rows.append(
+            (
+                f"{path.parent.name}/{path.name}",
+                path.parent.name.startswith("spam"),
+                spam.features(parsed),
+            )
+        )
     return rows
 
 
@@ -59,8 +69,10 @@ def main() -> int:
         spam.MODEL_PATH.parent.mkdir(parents=True, exist_ok=True)
         spam.MODEL_PATH.write_text(model.to_json(), encoding="utf-8")
         print(f"model written: {spam.MODEL_PATH} ({spam.MODEL_PATH.stat().st_size // 1024} KiB)")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; corpus: {len(rows)} messages "
-          f"({len(train_rows)} train, {len(test_rows)} held out)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; corpus: {len(rows)} messages "
+        f"({len(train_rows)} train, {len(test_rows)} held out)"
+    )
     for threshold in sorted({0.5, 0.9, args.threshold, 0.99}):
         tp = fp = fn = tn = 0
         hard_fp = hard_n = 0

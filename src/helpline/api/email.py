@@ -12,7 +12,7 @@ import hmac
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from helpline.accounts.models import User
@@ -130,9 +130,9 @@ def mailbox_list_view(request: HttpRequest) -> list[Mailbox]:
 
 
 @router.post("/mailboxes", response={201: MailboxOut}, summary="Add a mailbox")
-def mailbox_create_view(request: HttpRequest, payload: MailboxIn) -> tuple[int, Mailbox]:
+def mailbox_create_view(request: HttpRequest, payload: MailboxIn) -> Status[Mailbox]:
     _admin(request)
-    return 201, services.mailbox_create(**payload.dict())
+    return Status(201, services.mailbox_create(**payload.dict()))
 
 
 @router.get("/mailboxes/{mailbox_id}", response=MailboxOut, summary="One mailbox")
@@ -151,10 +151,10 @@ def mailbox_patch_view(request: HttpRequest, mailbox_id: int, payload: MailboxPa
 
 
 @router.delete("/mailboxes/{mailbox_id}", response={204: None}, summary="Delete a mailbox")
-def mailbox_delete_view(request: HttpRequest, mailbox_id: int) -> tuple[int, None]:
+def mailbox_delete_view(request: HttpRequest, mailbox_id: int) -> Status[None]:
     _admin(request)
     services.mailbox_delete(mailbox=_mailbox(mailbox_id))
-    return 204, None
+    return Status(204, None)
 
 
 def _check_signature(request: HttpRequest) -> None:
@@ -187,7 +187,9 @@ class InboundAccepted(Schema):
         "requestBody": {"content": {"message/rfc822": {"schema": {"type": "string"}}}},
     },
 )
-def inbound_email_view(request: HttpRequest, params: Query[InboundParams]) -> tuple[int, dict[str, object]]:
+def inbound_email_view(
+    request: HttpRequest, params: Query[InboundParams]
+) -> Status[dict[str, object]]:
     _check_signature(request)
     mailbox = None
     if params.mailbox:
@@ -199,8 +201,10 @@ def inbound_email_view(request: HttpRequest, params: Query[InboundParams]) -> tu
     )
     if row.status == InboundStatus.RECEIVED:
         row = services.inbound_process(inbound=row)
-    return 202, {"id": row.pk, "status": row.status, "ticket_id": row.ticket_id,
-                 "duplicate": not created}
+    return Status(
+        202,
+        {"id": row.pk, "status": row.status, "ticket_id": row.ticket_id, "duplicate": not created},
+    )
 
 
 @router.get("/email/quarantine", response=list[InboundOut], summary="Messages that failed")
@@ -216,7 +220,8 @@ def spam_view(request: HttpRequest, params: Query[InboundListParams]) -> list[In
 
 
 @router.post(
-    "/email/inbound/{inbound_id}/reprocess", response=InboundOut,
+    "/email/inbound/{inbound_id}/reprocess",
+    response=InboundOut,
     summary="Process a quarantined, ignored or spam message again (spam is let through)",
 )
 def reprocess_view(request: HttpRequest, inbound_id: int) -> InboundEmail:

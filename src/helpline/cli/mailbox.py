@@ -1,11 +1,11 @@
 """``helpline mailbox``: add, list and remove mailboxes; watch IMAP; ingest a raw message file.
 
-    helpline mailbox add --address support@example.org
-    helpline mailbox add --address help@example.org --imap-url imaps://user:pw@imap.example.org/INBOX
-    helpline mailbox list
-    helpline mailbox remove --address help@example.org
-    helpline mailbox watch            # poll IMAP mailboxes, waiting with IDLE where offered
-    helpline mailbox ingest FILE.eml  # store and process one raw message (as the webhook would)
+helpline mailbox add --address support@example.org
+helpline mailbox add --address help@example.org --imap-url imaps://user:pw@imap.example.org/INBOX
+helpline mailbox list
+helpline mailbox remove --address help@example.org
+helpline mailbox watch            # poll IMAP mailboxes, waiting with IDLE where offered
+helpline mailbox ingest FILE.eml  # store and process one raw message (as the webhook would)
 """
 
 from __future__ import annotations
@@ -47,16 +47,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "add":
             mailbox = services.mailbox_create(
-                address=args.address, name=args.name, imap_url=args.imap_url,
-                smtp_url=args.smtp_url, reply_target_hours=args.reply_target_hours,
+                address=args.address,
+                name=args.name,
+                imap_url=args.imap_url,
+                smtp_url=args.smtp_url,
+                reply_target_hours=args.reply_target_hours,
             )
             print(f"mailbox {mailbox.address} ({mailbox.get_transport_display()}) id={mailbox.pk}")
             return 0
         if args.action == "list":
             for mailbox in selectors.mailbox_list():
                 state = "active" if mailbox.is_active else "inactive"
-                print(f"{mailbox.pk}\t{mailbox.address}\t{mailbox.transport}\t{state}"
-                      f"\t{mailbox.imap_error[:60]}")
+                print(
+                    f"{mailbox.pk}\t{mailbox.address}\t{mailbox.transport}\t{state}"
+                    f"\t{mailbox.imap_error[:60]}"
+                )
             return 0
         if args.action == "remove":
             found = Mailbox.objects.filter(address=args.address.strip().lower()).first()
@@ -66,7 +71,11 @@ def run(args: argparse.Namespace) -> int:
             services.mailbox_delete(mailbox=found)
             return 0
         if args.action == "ingest":
-            target = Mailbox.objects.filter(address=args.mailbox.lower()).first() if args.mailbox else None
+            target = (
+                Mailbox.objects.filter(address=args.mailbox.lower()).first()
+                if args.mailbox
+                else None
+            )
             for path in args.files:
                 row = services.inbound_ingest(
                     raw=path.read_bytes(), transport=Transport.WEBHOOK, mailbox=target

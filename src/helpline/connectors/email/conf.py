@@ -76,7 +76,10 @@ def email_config() -> EmailConfig:
     auth = env_str("HELPLINE_SMTP_LISTENER_AUTH")
     if auth and ":" not in auth:
         raise ConfigError("HELPLINE_SMTP_LISTENER_AUTH must be user:password")
-    cert, key = env_str("HELPLINE_SMTP_LISTENER_TLS_CERT"), env_str("HELPLINE_SMTP_LISTENER_TLS_KEY")
+    cert, key = (
+        env_str("HELPLINE_SMTP_LISTENER_TLS_CERT"),
+        env_str("HELPLINE_SMTP_LISTENER_TLS_KEY"),
+    )
     if bool(cert) != bool(key):
         raise ConfigError("Set both HELPLINE_SMTP_LISTENER_TLS_CERT and _KEY, or neither")
     return EmailConfig(

@@ -52,11 +52,9 @@ def expected_reply_sentence(*, ticket: Ticket, target_hours: int) -> tuple[datet
             # A savepoint: if the SLA tables are not there yet, the ingestion transaction lives on.
             with transaction.atomic():
                 expected = sla.expected_reply_at(ticket=ticket, now=now)
-                phrase = sla.phrase_expected_reply(
-                    expected, now, ticket.customer.language or "en"
-                )
+                phrase = sla.phrase_expected_reply(expected, now, ticket.customer.language or "en")
             return expected.at, f"You will hear from us {phrase}"
-        except Exception as exc:  # noqa: BLE001 - the acknowledgement falls back, and says so
+        except Exception as exc:
             logger.warning("SLA estimate unavailable, using the mailbox target: %s", exc)
     due = now + timedelta(hours=target_hours)
     return due, f"You will hear from us {phrase_for(due, now=now)}"

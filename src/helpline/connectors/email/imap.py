@@ -9,11 +9,11 @@ covers the overlap.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import re
 import select
-import socket
 import ssl
 import threading
 import time
@@ -24,9 +24,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from django.db import close_old_connections
 from django.db.models import Q
 
+from helpline.config.env import ConfigError
 from helpline.connectors.email.choices import Transport
 from helpline.connectors.email.models import Mailbox
-from helpline.config.env import ConfigError
 from helpline.core import clock
 
 logger = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def _quote(folder: str) -> str:
 
 
 def _fetch_raw(conn: imaplib.IMAP4, uid: bytes) -> bytes | None:
-    typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
+    typ, data = conn.uid("FETCH", uid.decode(), "(BODY.PEEK[])")
     if typ != "OK":
         return None
     for item in data:
@@ -124,7 +124,7 @@ def imap_poll_connection(mailbox: Mailbox, conn: imaplib.IMAP4, folder: str) -> 
         last_uid = 0
         Mailbox.objects.filter(pk=mailbox.pk).update(imap_uidvalidity=validity, imap_last_uid=0)
         mailbox.imap_uidvalidity, mailbox.imap_last_uid = validity, 0
-    typ, data = conn.uid("SEARCH", None, f"UID {last_uid + 1}:*")
+    typ, data = conn.uid("SEARCH", f"UID {last_uid + 1}:*")
     uids = sorted({int(u) for u in (data[0] or b"").split()} if typ == "OK" and data else set())
     done = 0
     for uid in uids:
@@ -148,10 +148,8 @@ def imap_poll(mailbox: Mailbox) -> int:
     try:
         return imap_poll_connection(mailbox, conn, target.folder)
     finally:
-        try:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
             conn.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
 
 
 def imap_poll_due() -> int:
@@ -177,7 +175,7 @@ def imap_idle(conn: imaplib.IMAP4, *, timeout: float, stop: threading.Event | No
     Returns True if the server announced something. Python 3.11's imaplib has no IDLE, so the
     command is spoken directly on the connection.
     """
-    tag = conn._new_tag()  # type: ignore[attr-defined]
+    tag = conn._new_tag()
     conn.send(tag + b" IDLE\r\n")
     line = conn.readline()
     if not line.startswith(b"+"):
@@ -187,7 +185,9 @@ def imap_idle(conn: imaplib.IMAP4, *, timeout: float, stop: threading.Event | No
     changed = False
     try:
         while time.monotonic() < deadline and not (stop and stop.is_set()):
-            ready, _, _ = select.select([sock], [], [], min(1.0, max(0.0, deadline - time.monotonic())))
+            ready, _, _ = select.select(
+                [sock], [], [], min(1.0, max(0.0, deadline - time.monotonic()))
+            )
             pending = getattr(sock, "pending", lambda: 0)()
             if not ready and not pending:
                 continue
@@ -226,14 +226,14 @@ def imap_watch(mailbox_id: int, stop: threading.Event, *, idle_seconds: float = 
                         stop.wait(60)
                     mailbox.refresh_from_db()
             finally:
-                try:
+                with contextlib.suppress(OSError, imaplib.IMAP4.error):
                     conn.logout()
-                except (OSError, imaplib.IMAP4.error):
-                    pass
-        except (OSError, imaplib.IMAP4.error, ssl.SSLError, socket.timeout) as exc:
+        except (TimeoutError, OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
             failures += 1
             logger.warning("IMAP watch of mailbox %s: %s", mailbox_id, exc)
-            Mailbox.objects.filter(pk=mailbox_id).update(imap_error=f"{type(exc).__name__}: {exc}"[:2000])
+            Mailbox.objects.filter(pk=mailbox_id).update(
+                imap_error=f"{type(exc).__name__}: {exc}"[:2000]
+            )
             stop.wait(min(300, 5 * 2**failures))
 
 

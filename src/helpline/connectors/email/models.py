@@ -19,7 +19,7 @@ from helpline.tickets.models import Message, Ticket
 DEFAULT_ACK_SUBJECT = "We received your message [#{ticket_number}]"
 DEFAULT_ACK_BODY = (
     "Hello {customer_name},\n\n"
-    "Thank you for writing to us. Your request is ticket #{ticket_number}: \"{ticket_subject}\".\n"
+    'Thank you for writing to us. Your request is ticket #{ticket_number}: "{ticket_subject}".\n'
     "{expected_reply}.\n\n"
     "If you have anything to add, reply to this email and keep the ticket number in the "
     "subject.\n\n"
@@ -141,7 +141,7 @@ class Participant(models.Model):
 
 
 class AddressState(models.Model):
-    """What Helpline knows about a correspondent's address: bouncing, and recent acknowledgements."""
+    """What Helpline knows about an address: is it bouncing, how many recent acknowledgements."""
 
     email = models.CharField(max_length=320, unique=True)
     bouncing = models.BooleanField(default=False)
@@ -158,7 +158,9 @@ class BlockRule(models.Model):
     """An address (``a@b.c``) or a whole domain (``@b.c``) whose mail never makes a ticket."""
 
     pattern = models.CharField(max_length=320, unique=True)
-    action = models.CharField(max_length=10, choices=BlockAction.choices, default=BlockAction.IGNORE)
+    action = models.CharField(
+        max_length=10, choices=BlockAction.choices, default=BlockAction.IGNORE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email.policy
 import html
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -40,7 +39,9 @@ def _recipients(message: Message) -> tuple[list[str], list[str]]:
     )
     to: list[str] = []
     if last_inbound is not None:
-        info = last_inbound.metadata.get("email") if isinstance(last_inbound.metadata, dict) else None
+        info = (
+            last_inbound.metadata.get("email") if isinstance(last_inbound.metadata, dict) else None
+        )
         if isinstance(info, dict):
             reply_to = info.get("reply_to") or []
             sender = info.get("from")
@@ -111,16 +112,18 @@ def build_reply(row: OutboundEmail) -> tuple[EmailMessage, str, list[str]]:
         msg["X-Auto-Response-Suppress"] = "All"
     text = message.body_text or ""
     msg.set_content(text)
-    rich = message.body_html or (
-        "<div>" + html.escape(text).replace("\n", "<br>\n") + "</div>"
-    )
+    rich = message.body_html or ("<div>" + html.escape(text).replace("\n", "<br>\n") + "</div>")
     msg.add_alternative(f"<!doctype html><html><body>{rich}</body></html>", subtype="html")
     for attachment in message.attachments.all():
         with attachment.file.open("rb") as handle:
             data = handle.read()
-        maintype, _, subtype = (attachment.content_type or "application/octet-stream").partition("/")
+        maintype, _, subtype = (attachment.content_type or "application/octet-stream").partition(
+            "/"
+        )
         msg.add_attachment(
-            data, maintype=maintype or "application", subtype=subtype or "octet-stream",
+            data,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
             filename=attachment.filename,
         )
     return msg, address, [*to, *cc]
@@ -139,7 +142,8 @@ def send_reply(row: OutboundEmail) -> SendResult:
     target = _target(row)
     if target is None:
         return SendResult(
-            ok=False, permanent=False,
+            ok=False,
+            permanent=False,
             response="No SMTP relay: set HELPLINE_SMTP_URL or the mailbox's smtp_url.",
         )
     msg, sender, recipients = build_reply(row)
@@ -161,16 +165,21 @@ def send_reply(row: OutboundEmail) -> SendResult:
                 client.login(target.username, target.password)
             code, answer = client.mail(sender)
             if code >= 400:
-                return SendResult(ok=False, permanent=code >= 500, response=f"{code} {answer.decode(errors='replace')}")
-            accepted = []
-            refused = []
+                return SendResult(
+                    ok=False,
+                    permanent=code >= 500,
+                    response=f"{code} {answer.decode(errors='replace')}",
+                )
+            accepted: list[tuple[str, int, bytes]] = []
+            refused: list[tuple[str, int, bytes]] = []
             for rcpt in recipients:
                 code, answer = client.rcpt(rcpt)
                 (accepted if code < 400 else refused).append((rcpt, code, answer))
             if not accepted:
                 worst = refused[0]
                 return SendResult(
-                    ok=False, permanent=all(c >= 500 for _, c, _ in refused),
+                    ok=False,
+                    permanent=all(c >= 500 for _, c, _ in refused),
                     response=f"{worst[1]} {worst[2].decode(errors='replace')} ({worst[0]})",
                 )
             code, answer = client.data(msg.as_bytes(policy=email.policy.SMTP))
@@ -179,7 +188,13 @@ def send_reply(row: OutboundEmail) -> SendResult:
                 response += "; refused: " + ", ".join(f"{r} ({c})" for r, c, _ in refused)
             return SendResult(ok=code < 400, permanent=code >= 500, response=response)
     except smtplib.SMTPResponseException as exc:
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        return SendResult(ok=False, permanent=exc.smtp_code >= 500, response=f"{exc.smtp_code} {text}")
-    except (OSError, smtplib.SMTPException, socket.timeout) as exc:
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
+        return SendResult(
+            ok=False, permanent=exc.smtp_code >= 500, response=f"{exc.smtp_code} {text}"
+        )
+    except (TimeoutError, OSError, smtplib.SMTPException) as exc:
         return SendResult(ok=False, permanent=False, response=f"{type(exc).__name__}: {exc}")

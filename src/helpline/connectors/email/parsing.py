@@ -144,9 +144,7 @@ def decode_header_value(value: object) -> str:
         except (ValueError, UnicodeError, LookupError, AssertionError):
             return " ".join(str(value).split())
         return " ".join(
-            "".join(
-                decode_bytes(c, cs) if isinstance(c, bytes) else c for c, cs in chunks
-            ).split()
+            "".join(decode_bytes(c, cs) if isinstance(c, bytes) else c for c, cs in chunks).split()
         )
     text = _unescape_header(str(value))
     try:
@@ -236,8 +234,30 @@ def _filename(part: email.message.Message) -> str:
 
 class _TextExtractor(HTMLParser):
     _BLOCK = {
-        "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote",
-        "pre", "hr", "ul", "ol", "dl", "dt", "dd", "section", "article", "header", "footer",
+        "p",
+        "div",
+        "br",
+        "tr",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "blockquote",
+        "pre",
+        "hr",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "section",
+        "article",
+        "header",
+        "footer",
     }
     _SKIP = {"script", "style", "head", "title"}
 
@@ -329,17 +349,16 @@ def _walk(
         _attach_message(msg, parsed)
         return
     if msg.is_multipart():
-        payload = msg.get_payload()
-        if not isinstance(payload, list):
+        raw_payload = msg.get_payload()
+        if not isinstance(raw_payload, list):
             return
+        payload = [p for p in raw_payload if isinstance(p, email.message.Message)]
         if ctype == "multipart/alternative":
             # Prefer the richest rendering for HTML, but keep one plain text; the last part of
             # each type is the preferred one (RFC 2046 §5.1.4).
             plain = [p for p in payload if p.get_content_type() == "text/plain"]
             rich = [p for p in payload if p.get_content_type() == "text/html"]
-            others = [
-                p for p in payload if p.get_content_type() not in ("text/plain", "text/html")
-            ]
+            others = [p for p in payload if p.get_content_type() not in ("text/plain", "text/html")]
             if plain:
                 texts.append(_part_text(plain[-1]))
             if rich:
@@ -348,8 +367,7 @@ def _walk(
                 _walk(sub, parsed, texts if not plain else [], htmls if not rich else [], depth + 1)
             return
         for sub in payload:
-            if isinstance(sub, email.message.Message):
-                _walk(sub, parsed, texts, htmls, depth + 1)
+            _walk(sub, parsed, texts, htmls, depth + 1)
         return
     try:
         disposition = msg.get_content_disposition()
@@ -358,8 +376,10 @@ def _walk(
     filename = _filename(msg).replace("\x00", "")
     content_id = decode_header_value(msg.get("Content-ID")).replace("\x00", "").strip().strip("<>")
     maintype = msg.get_content_maintype()
-    is_body_text = ctype in ("text/plain", "text/html") and disposition != "attachment" and (
-        not filename or disposition == "inline"
+    is_body_text = (
+        ctype in ("text/plain", "text/html")
+        and disposition != "attachment"
+        and (not filename or disposition == "inline")
     )
     if is_body_text:
         (texts if ctype == "text/plain" else htmls).append(_part_text(msg))
@@ -402,9 +422,20 @@ def _attach_message(msg: email.message.Message, parsed: ParsedEmail) -> None:
 
 
 _FLAG_HEADERS = (
-    "auto-submitted", "precedence", "x-autoreply", "x-autorespond", "x-auto-response-suppress",
-    "list-id", "list-unsubscribe", "x-loop", "x-helpline-loop", "return-path", "x-mailer",
-    "user-agent", "x-failed-recipients", "content-type",
+    "auto-submitted",
+    "precedence",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "list-id",
+    "list-unsubscribe",
+    "x-loop",
+    "x-helpline-loop",
+    "return-path",
+    "x-mailer",
+    "user-agent",
+    "x-failed-recipients",
+    "content-type",
 )
 
 

@@ -32,7 +32,8 @@ _RULE = re.compile(
 _HEADER_FROM = re.compile(r"^\s*\*?(?:from|von|de|van|da|från|od|от)\s*:\*?\s", re.IGNORECASE)
 _HEADER_OTHER = re.compile(
     r"^\s*\*?(?:sent|date|to|subject|cc|gesendet|datum|an|betreff|envoyé|objet|à|enviado|para|"
-    r"asunto|verzonden|aan|onderwerp|inviato|oggetto)\s*:", re.IGNORECASE
+    r"asunto|verzonden|aan|onderwerp|inviato|oggetto)\s*:",
+    re.IGNORECASE,
 )
 _SIG_DELIMITER = re.compile(r"^\s*(?:--\s?|—|-{2,}|_{2,}|={2,})\s*$")
 _SENT_FROM = re.compile(
@@ -77,7 +78,11 @@ def _quote_start(lines: list[str]) -> int | None:
                 return i
         if _RULE.match(line):
             following = [x for x in lines[i + 1 : i + 4] if x.strip()]
-            if "original" in line.lower() or "nachricht" in line.lower() or "origine" in line.lower():
+            if (
+                "original" in line.lower()
+                or "nachricht" in line.lower()
+                or "origine" in line.lower()
+            ):
                 return i
             if following and _HEADER_FROM.match(following[0]):
                 return i

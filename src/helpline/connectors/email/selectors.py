@@ -113,7 +113,9 @@ def spam_list() -> QuerySet[InboundEmail]:
 
 def participant_emails(*, ticket_id: int) -> list[str]:
     return list(
-        Participant.objects.filter(ticket_id=ticket_id).order_by("id").values_list("email", flat=True)
+        Participant.objects.filter(ticket_id=ticket_id)
+        .order_by("id")
+        .values_list("email", flat=True)
     )
 
 

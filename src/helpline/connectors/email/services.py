@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
+from helpline.config.env import ConfigError
 from helpline.connectors.email import selectors
 from helpline.connectors.email.choices import (
     BlockAction,
@@ -49,7 +50,6 @@ from helpline.connectors.email.parsing import (
 )
 from helpline.connectors.email.quotes import split_reply
 from helpline.connectors.email.spam import spam_score
-from helpline.config.env import ConfigError
 from helpline.core import clock
 from helpline.core.errors import NotFound, ValidationError
 from helpline.customers.choices import Channel
@@ -70,8 +70,14 @@ logger = logging.getLogger(__name__)
 _TOKEN_RE = re.compile(r"\[#(\d{1,12})\]")
 _PLUS_RE = re.compile(r"^[^@+]+\+t(\d{1,12})@", re.IGNORECASE)
 _ACK_FIELDS = frozenset(
-    {"customer_name", "ticket_number", "ticket_subject", "expected_reply", "mailbox_name",
-     "mailbox_address"}
+    {
+        "customer_name",
+        "ticket_number",
+        "ticket_subject",
+        "expected_reply",
+        "mailbox_name",
+        "mailbox_address",
+    }
 )
 RESUME_AFTER = timedelta(seconds=30)
 MAX_PARTICIPANTS = 10
@@ -90,7 +96,9 @@ def _check_template(text: str, *, field: str) -> None:
         raise ValidationError(
             "Unknown placeholder(s): "
             + ", ".join("{" + n + "}" for n in sorted(unknown or {""}))
-            + ". Use " + ", ".join("{" + f + "}" for f in sorted(_ACK_FIELDS)) + ".",
+            + ". Use "
+            + ", ".join("{" + f + "}" for f in sorted(_ACK_FIELDS))
+            + ".",
             field=field,
         )
 
@@ -150,16 +158,27 @@ def mailbox_create(
     try:
         with transaction.atomic():
             return Mailbox.objects.create(
-                address=address, name=name.strip(), transport=transport,
-                ack_enabled=ack_enabled, **fields,
+                address=address,
+                name=name.strip(),
+                transport=transport,
+                ack_enabled=ack_enabled,
+                **fields,
             )
     except IntegrityError as exc:
         raise ValidationError(f"A mailbox for {address} already exists.", field="address") from exc
 
 
 _MAILBOX_UPDATABLE = (
-    "name", "imap_url", "smtp_url", "is_active", "reply_target_hours", "non_participant_policy",
-    "ack_enabled", "ack_subject", "ack_body", "transport",
+    "name",
+    "imap_url",
+    "smtp_url",
+    "is_active",
+    "reply_target_hours",
+    "non_participant_policy",
+    "ack_enabled",
+    "ack_subject",
+    "ack_body",
+    "transport",
 )
 
 
@@ -213,7 +232,7 @@ def _header_summary(raw: bytes) -> tuple[str, str, str]:
         ids = message_ids(head.get("Message-ID"))
         subject = decode_header_value(head.get("Subject"))
         sender = email.utils.parseaddr(decode_header_value(head.get("From")))[1]
-    except Exception:  # noqa: BLE001 - a summary must never stop the raw bytes being stored
+    except Exception:
         return "", "", ""
     return (ids[0] if ids else ""), subject, sender
 
@@ -289,8 +308,11 @@ def inbound_ingest(
 ) -> InboundEmail:
     """Store then process: the single entry point of SMTP, IMAP and the webhook."""
     row, _ = inbound_store(
-        raw=raw, transport=transport, mailbox=mailbox,
-        envelope_from=envelope_from, envelope_to=envelope_to,
+        raw=raw,
+        transport=transport,
+        mailbox=mailbox,
+        envelope_from=envelope_from,
+        envelope_to=envelope_to,
     )
     if row.status == InboundStatus.RECEIVED:
         return inbound_process(inbound=row)
@@ -315,11 +337,11 @@ def inbound_process(*, inbound: InboundEmail, allow_spam: bool = False) -> Inbou
         if fallback:
             try:
                 parsed = parse_email(b"From: <" + fallback.encode() + b">\r\n" + raw)
-            except Exception as inner:  # noqa: BLE001 - any failure quarantines
+            except Exception as inner:
                 error = f"{type(inner).__name__}: {inner}"
         else:
             error = str(exc)
-    except Exception as exc:  # noqa: BLE001 - the parser met input it cannot handle
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=6)}"
     if parsed is None:
         return _quarantine(inbound, error)
@@ -342,7 +364,7 @@ def inbound_process(*, inbound: InboundEmail, allow_spam: bool = False) -> Inbou
                 error=outcome.error,
                 processed_at=clock.now(),
             )
-    except Exception as exc:  # noqa: BLE001 - quarantined with the error, never lost
+    except Exception as exc:
         logger.warning("email %s quarantined: %s", inbound.pk, exc)
         return _quarantine(inbound, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
     inbound.refresh_from_db()
@@ -400,8 +422,12 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
     assert parsed.sender is not None
     sender = parsed.sender
     mailbox = inbound.mailbox or selectors.mailbox_for_addresses(
-        [*inbound.envelope_to, *parsed.delivered_to, *(a.email for a in parsed.to),
-         *(a.email for a in parsed.cc)]
+        [
+            *inbound.envelope_to,
+            *parsed.delivered_to,
+            *(a.email for a in parsed.to),
+            *(a.email for a in parsed.cc),
+        ]
     )
     if selectors.mailbox_for_address(sender.email) is not None:
         return _Outcome(status=InboundStatus.IGNORED, noise=Noise.LOOP, mailbox=mailbox)
@@ -421,9 +447,13 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
     if ticket is None:
         score = spam_score(parsed)
         if score is not None and score >= email_config().spam_threshold and not allow_spam:
-            return _Outcome(status=InboundStatus.SPAM, noise=noise, spam_score=score, mailbox=mailbox)
+            return _Outcome(
+                status=InboundStatus.SPAM, noise=noise, spam_score=score, mailbox=mailbox
+            )
 
-    customer, _ = customer_get_or_create(ref=CustomerRef(email=sender.email, name=sender.name or None))
+    customer, _ = customer_get_or_create(
+        ref=CustomerRef(email=sender.email, name=sender.name or None)
+    )
     flagged = False
     follow_up_of: int | None = None
     if ticket is not None and not _is_participant(ticket, customer):
@@ -440,7 +470,9 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
     limit = email_config().max_attachment_bytes
     attachments = [
         AttachmentIn(
-            filename=a.filename, content=a.content, content_type=a.content_type,
+            filename=a.filename,
+            content=a.content,
+            content_type=a.content_type,
             content_id=a.content_id,
         )
         for a in parsed.attachments
@@ -501,23 +533,34 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
             metadata=meta,
         )
     if parsed.message_id:
-        _thread_ref_add(message_id=parsed.message_id, ticket=ticket, message=message, outbound=False)
+        _thread_ref_add(
+            message_id=parsed.message_id, ticket=ticket, message=message, outbound=False
+        )
     _participants_add(ticket, parsed, customer, mailbox)
     if created and noise == Noise.NONE and mailbox is not None:
         _acknowledge(ticket=ticket, customer=customer, mailbox=mailbox, address=sender.email)
     return _Outcome(
-        status=InboundStatus.PROCESSED, noise=noise, spam_score=score, ticket=ticket,
-        message=message, mailbox=mailbox,
+        status=InboundStatus.PROCESSED,
+        noise=noise,
+        spam_score=score,
+        ticket=ticket,
+        message=message,
+        mailbox=mailbox,
     )
 
 
-def _thread_ref_add(*, message_id: str, ticket: Ticket, message: Message | None, outbound: bool) -> None:
+def _thread_ref_add(
+    *, message_id: str, ticket: Ticket, message: Message | None, outbound: bool
+) -> None:
     if ThreadRef.objects.filter(rfc_id=message_id[:255]).exists():
         return
     try:
         with transaction.atomic():
             ThreadRef.objects.create(
-                rfc_id=message_id[:255], ticket=ticket, message=message, outbound=outbound,
+                rfc_id=message_id[:255],
+                ticket=ticket,
+                message=message,
+                outbound=outbound,
                 created_at=clock.now(),
             )
     except IntegrityError:
@@ -541,8 +584,12 @@ def _thread_ticket(parsed: ParsedEmail, inbound: InboundEmail) -> Ticket | None:
         ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
         if ticket is not None:
             return ticket
-    for address in [*inbound.envelope_to, *parsed.delivered_to, *(a.email for a in parsed.to),
-                    *(a.email for a in parsed.cc)]:
+    for address in [
+        *inbound.envelope_to,
+        *parsed.delivered_to,
+        *(a.email for a in parsed.to),
+        *(a.email for a in parsed.cc),
+    ]:
         plus = _PLUS_RE.match(address)
         if plus and selectors.mailbox_for_address(address) is not None:
             ticket = Ticket.objects.filter(pk=int(plus.group(1))).first()
@@ -571,7 +618,9 @@ def _participants_add(
             continue
         seen.add(addr.email)
         try:
-            person, _ = customer_get_or_create(ref=CustomerRef(email=addr.email, name=addr.name or None))
+            person, _ = customer_get_or_create(
+                ref=CustomerRef(email=addr.email, name=addr.name or None)
+            )
         except ValidationError:
             continue
         if person.pk == ticket.customer_id:
@@ -601,12 +650,16 @@ def _record_bounce(parsed: ParsedEmail) -> None:
         )
     original = report.original_message_id if report else ""
     if original:
-        outbound = OutboundEmail.objects.filter(rfc_id=original[:255]).select_related("message").first()
+        outbound = (
+            OutboundEmail.objects.filter(rfc_id=original[:255]).select_related("message").first()
+        )
         if outbound is not None:
             OutboundEmail.objects.filter(pk=outbound.pk).update(
                 status=OutboundStatus.FAILED, last_response=f"bounced: {detail}"[:2000]
             )
-            message_delivery_set(message=outbound.message, status="failed", detail=f"Bounced: {detail}")
+            message_delivery_set(
+                message=outbound.message, status="failed", detail=f"Bounced: {detail}"
+            )
 
 
 # ---------------------------------------------------------------------------------- ack
@@ -679,7 +732,9 @@ def outbound_queue(*, message: Message) -> OutboundEmail | None:
         return existing
     mailbox = selectors.mailbox_for_ticket(ticket_id=message.ticket_id)
     domain = mailbox.domain if mailbox else "helpline.invalid"
-    token = hashlib.sha256(f"{message.pk}:{message.created_at.isoformat()}".encode()).hexdigest()[:12]
+    token = hashlib.sha256(f"{message.pk}:{message.created_at.isoformat()}".encode()).hexdigest()[
+        :12
+    ]
     now = clock.now()
     try:
         with transaction.atomic():
@@ -690,7 +745,9 @@ def outbound_queue(*, message: Message) -> OutboundEmail | None:
                 next_attempt_at=now,
                 created_at=now,
             )
-            _thread_ref_add(message_id=row.rfc_id, ticket=message.ticket, message=message, outbound=True)
+            _thread_ref_add(
+                message_id=row.rfc_id, ticket=message.ticket, message=message, outbound=True
+            )
     except IntegrityError:
         return OutboundEmail.objects.get(message=message)
     return row

@@ -38,8 +38,11 @@ def _store_and_process(raw: bytes, envelope_from: str, rcpts: list[str]) -> tupl
     mailbox_id = next((m for m in (selectors.mailbox_id_for_address(r) for r in rcpts) if m), None)
     mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
     row, _ = inbound_store(
-        raw=raw, transport=Transport.SMTP, mailbox=mailbox,
-        envelope_from=envelope_from, envelope_to=rcpts,
+        raw=raw,
+        transport=Transport.SMTP,
+        mailbox=mailbox,
+        envelope_from=envelope_from,
+        envelope_to=rcpts,
     )
     if row.status == InboundStatus.RECEIVED:
         try:
@@ -80,12 +83,16 @@ class _Authenticator:
         self._user = user.encode()
         self._password = password.encode()
 
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
         import hmac
 
-        if isinstance(auth_data, LoginPassword) and hmac.compare_digest(
-            auth_data.login, self._user
-        ) and hmac.compare_digest(auth_data.password, self._password):
+        if (
+            isinstance(auth_data, LoginPassword)
+            and hmac.compare_digest(auth_data.login, self._user)
+            and hmac.compare_digest(auth_data.password, self._password)
+        ):
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
 

@@ -67,14 +67,19 @@ class SpamModel:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"prior": round(self.prior, 4), "weights": {k: round(v, 3) for k, v in self.weights.items()}},
+            {
+                "prior": round(self.prior, 4),
+                "weights": {k: round(v, 3) for k, v in self.weights.items()},
+            },
             sort_keys=True,
             ensure_ascii=False,
             separators=(",", ":"),
         )
 
 
-def train(spam: Iterable[set[str]], ham: Iterable[set[str]], *, vocabulary: int = 6000) -> SpamModel:
+def train(
+    spam: Iterable[set[str]], ham: Iterable[set[str]], *, vocabulary: int = 6000
+) -> SpamModel:
     spam_df: Counter[str] = Counter()
     ham_df: Counter[str] = Counter()
     n_spam = n_ham = 0
@@ -109,7 +114,9 @@ def load(path: Path = MODEL_PATH) -> SpamModel | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return SpamModel(prior=float(data["prior"]), weights={k: float(v) for k, v in data["weights"].items()})
+    return SpamModel(
+        prior=float(data["prior"]), weights={k: float(v) for k, v in data["weights"].items()}
+    )
 
 
 @functools.cache

@@ -4,8 +4,8 @@ plays the outbound relay, and the public corpora fetched by scripts/fetch-test-c
 from __future__ import annotations
 
 import email
-import logging
 import email.policy
+import logging
 import os
 import socket
 import threading
@@ -67,14 +67,15 @@ class _CaptureHandler:
     def __init__(self, server: CaptureServer) -> None:
         self.server = server
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         if self.server.reject_with:
             return self.server.reject_with
-        parsed = email.message_from_bytes(envelope.original_content or envelope.content,
-                                          policy=email.policy.default)
+        parsed = email.message_from_bytes(
+            envelope.original_content or envelope.content, policy=email.policy.default
+        )
         with self.server.lock:
             self.server.messages.append(
-                Captured(envelope.mail_from, list(envelope.rcpt_tos), parsed)  # type: ignore[arg-type]
+                Captured(envelope.mail_from, list(envelope.rcpt_tos), parsed)
             )
         return "250 2.0.0 Captured queued as C0FFEE"
 
@@ -93,7 +94,9 @@ def capture() -> Iterator[CaptureServer]:
 @pytest.fixture
 def mailbox(transactional_db: None, capture: CaptureServer) -> Mailbox:
     selectors.mailbox_cache_clear()
-    return mailbox_create(address="support@example.org", name="Example Support", smtp_url=capture.url)
+    return mailbox_create(
+        address="support@example.org", name="Example Support", smtp_url=capture.url
+    )
 
 
 @pytest.fixture

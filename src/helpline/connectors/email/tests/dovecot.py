@@ -86,7 +86,9 @@ def start(port: int, *, user: str = "helpdesk", password: str = "s3cret-imap") -
     output = (root / "output.log").open("wb")
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
-        stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     output.close()
     deadline = time.monotonic() + 15

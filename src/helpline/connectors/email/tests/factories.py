@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 
 _counter = itertools.count(1)
 
@@ -25,7 +25,7 @@ def raw_email(
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Date"] = format_datetime(datetime(2026, 11, 23, 9, 0, next(_counter) % 60, tzinfo=timezone.utc))
+    msg["Date"] = format_datetime(datetime(2026, 11, 23, 9, 0, next(_counter) % 60, tzinfo=UTC))
     msg["Message-ID"] = message_id or make_msgid(domain="customer.test")
     for key, value in (headers or {}).items():
         msg[key] = value

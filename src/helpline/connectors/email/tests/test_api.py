@@ -33,26 +33,40 @@ def webhook_secret(monkeypatch):
 
 
 def _signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    return {"X-Helpline-Signature": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+    return {
+        "X-Helpline-Signature": "sha256="
+        + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    }
 
 
 def test_admin_manages_mailboxes(db, admin_user):
     api = _client(admin_user)
-    created = api.post(f"{BASE}/mailboxes", {"address": "Sales@Example.org", "name": "Sales"},
-                       content_type="application/json")
+    created = api.post(
+        f"{BASE}/mailboxes",
+        {"address": "Sales@Example.org", "name": "Sales"},
+        content_type="application/json",
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["address"] == "sales@example.org" and body["transport"] == "smtp"
-    imap = api.post(f"{BASE}/mailboxes", {"address": "help@example.org",
-                    "imap_url": "imaps://u:p@imap.example.org/INBOX"}, content_type="application/json")
+    imap = api.post(
+        f"{BASE}/mailboxes",
+        {"address": "help@example.org", "imap_url": "imaps://u:p@imap.example.org/INBOX"},
+        content_type="application/json",
+    )
     assert imap.json()["transport"] == "imap" and imap.json()["imap_configured"] is True
     assert "imap_url" not in imap.json()  # credentials never go back out
-    changed = api.patch(f"{BASE}/mailboxes/{body['id']}",
-                        {"ack_body": "Hi {customer_name}, #{ticket_number}. {expected_reply}."},
-                        content_type="application/json")
-    assert changed.status_code == 200 and changed.json()["ack_body"].startswith("Hi {customer_name}")
-    bad = api.patch(f"{BASE}/mailboxes/{body['id']}", {"ack_body": "{oops}"},
-                    content_type="application/json")
+    changed = api.patch(
+        f"{BASE}/mailboxes/{body['id']}",
+        {"ack_body": "Hi {customer_name}, #{ticket_number}. {expected_reply}."},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200 and changed.json()["ack_body"].startswith(
+        "Hi {customer_name}"
+    )
+    bad = api.patch(
+        f"{BASE}/mailboxes/{body['id']}", {"ack_body": "{oops}"}, content_type="application/json"
+    )
     assert bad.status_code == 422 and bad.json()["field"] == "ack_body"
     assert len(api.get(f"{BASE}/mailboxes").json()) == 2
     assert api.delete(f"{BASE}/mailboxes/{body['id']}").status_code == 204
@@ -69,21 +83,31 @@ def test_inbound_webhook_needs_a_valid_signature(db, webhook_secret):
     anon = Client()
     assert anon.post(f"{BASE}/inbound/email", raw, content_type="message/rfc822").status_code == 401
     forged = _signed(raw, "other-secret")
-    assert anon.post(f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=forged).status_code == 401
+    assert (
+        anon.post(
+            f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=forged
+        ).status_code
+        == 401
+    )
     assert not InboundEmail.objects.exists()
 
-    ok = anon.post(f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=_signed(raw))
+    ok = anon.post(
+        f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=_signed(raw)
+    )
     assert ok.status_code == 202, ok.content
     assert ok.json()["status"] == "processed" and ok.json()["duplicate"] is False
-    again = anon.post(f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=_signed(raw))
+    again = anon.post(
+        f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=_signed(raw)
+    )
     assert again.json()["duplicate"] is True
     assert Ticket.objects.count() == 1
 
 
 def test_inbound_webhook_is_off_without_a_secret(db):
     raw = raw_email()
-    response = Client().post(f"{BASE}/inbound/email", raw, content_type="message/rfc822",
-                             headers=_signed(raw))
+    response = Client().post(
+        f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=_signed(raw)
+    )
     assert response.status_code == 503
 
 

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,operator"
 """Real-world mail: every SpamAssassin message ingests without an unhandled error; talon's
 real-client replies separate the new text from quotes and signatures."""
 
@@ -13,7 +14,6 @@ from helpline.connectors.email.noise import classify_noise
 from helpline.connectors.email.parsing import EmailParseError, parse_email
 from helpline.connectors.email.quotes import split_reply
 from helpline.connectors.email.spam import spam_score
-
 
 FULL = os.environ.get("HELPLINE_EMAIL_FULL_CORPUS") == "1"
 
@@ -46,7 +46,9 @@ def test_spamassassin_messages_ingest_through_the_database(db, spam_assassin_dir
         statuses[row.status] = statuses.get(row.status, 0) + 1
     quarantined = InboundEmail.objects.filter(status=InboundStatus.QUARANTINED)
     assert all("sender" in row.error for row in quarantined), [r.error for r in quarantined]
-    assert statuses.get(InboundStatus.PROCESSED, 0) + statuses.get(InboundStatus.SPAM, 0) > 0.9 * len(paths)
+    assert statuses.get(InboundStatus.PROCESSED, 0) + statuses.get(
+        InboundStatus.SPAM, 0
+    ) > 0.9 * len(paths)
 
 
 def _norm(text: str) -> str:
@@ -61,7 +63,9 @@ def test_talon_standard_replies_separate_quotes(talon_fixtures_dir):
         parsed = parse_email(path.read_bytes())
         expected_file = path.with_name(path.stem + "_reply_text")
         expected = expected_file.read_text() if expected_file.exists() else "Hello"
-        split = split_reply(parsed.text, sender_name=parsed.sender.name, sender_email=parsed.sender.email)
+        split = split_reply(
+            parsed.text, sender_name=parsed.sender.name, sender_email=parsed.sender.email
+        )
         assert _norm(split.reply_with_signature) == _norm(expected), path.name
         assert split.quoted, path.name
 

@@ -50,7 +50,7 @@ def _append(server, folder: str, raw: bytes) -> None:
 def _seen_flags(server, folder: str) -> list[bool]:
     conn = _client(server)
     conn.select(folder, readonly=True)
-    typ, data = conn.fetch("1:*", "(FLAGS)")
+    _, data = conn.fetch("1:*", "(FLAGS)")
     conn.logout()
     return [b"\\Seen" in item for item in data if item]
 
@@ -61,9 +61,15 @@ def test_mailbox_add_with_imap_url_polls_imap(imap_mailbox):
     assert (target.host, target.tls, target.username) == ("127.0.0.1", False, "helpdesk")
 
 
-def test_poll_ingests_new_mail_and_marks_it_seen_after_commit(imap_mailbox, dovecot_server, imap_folder, capture):
+def test_poll_ingests_new_mail_and_marks_it_seen_after_commit(
+    imap_mailbox, dovecot_server, imap_folder, capture
+):
     _append(dovecot_server, imap_folder, raw_email(to="help@example.org", message_id="<i1@c.test>"))
-    _append(dovecot_server, imap_folder, raw_email(to="help@example.org", subject="second", message_id="<i2@c.test>"))
+    _append(
+        dovecot_server,
+        imap_folder,
+        raw_email(to="help@example.org", subject="second", message_id="<i2@c.test>"),
+    )
     assert _seen_flags(dovecot_server, imap_folder) == [False, False]
 
     assert imap.imap_poll(imap_mailbox) == 2
@@ -109,13 +115,20 @@ def test_idle_wakes_when_mail_arrives(dovecot_server, imap_folder):
 
 def test_watch_loop_ingests_with_idle_until_stopped(imap_mailbox, dovecot_server, imap_folder):
     stop = threading.Event()
-    thread = threading.Thread(target=imap.imap_watch, args=(imap_mailbox.pk, stop), kwargs={"idle_seconds": 30})
+    thread = threading.Thread(
+        target=imap.imap_watch, args=(imap_mailbox.pk, stop), kwargs={"idle_seconds": 30}
+    )
     thread.start()
     try:
         time.sleep(1.0)
-        _append(dovecot_server, imap_folder, raw_email(to="help@example.org", subject="while idling"))
+        _append(
+            dovecot_server, imap_folder, raw_email(to="help@example.org", subject="while idling")
+        )
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not Ticket.objects.filter(subject="while idling").exists():
+        while (
+            time.monotonic() < deadline
+            and not Ticket.objects.filter(subject="while idling").exists()
+        ):
             time.sleep(0.2)
         assert Ticket.objects.filter(subject="while idling").exists()
     finally:

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,operator"
 """The one ingestion service: store first, thread, noise, idempotency, quarantine, resume."""
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def test_message_without_message_id_deduplicates_by_content_hash(mailbox):
 
 
 def test_crash_after_store_is_resumed_by_the_tick(mailbox):
-    row, created = services.inbound_store(raw=raw_email(), transport=Transport.SMTP, mailbox=mailbox)
+    row, created = services.inbound_store(
+        raw=raw_email(), transport=Transport.SMTP, mailbox=mailbox
+    )
     assert created and row.status == InboundStatus.RECEIVED  # the process died here
     assert services.inbound_resume_pending(older_than=timedelta(0)) == 1
     row.refresh_from_db()
@@ -118,7 +121,9 @@ def test_non_participant_reply_opens_new_ticket_by_default(mailbox):
 
 
 def test_non_participant_reply_attached_and_flagged_when_configured(mailbox):
-    services.mailbox_update(mailbox=mailbox, non_participant_policy=NonParticipantPolicy.ATTACH_FLAG)
+    services.mailbox_update(
+        mailbox=mailbox, non_participant_policy=NonParticipantPolicy.ATTACH_FLAG
+    )
     first = ingest(raw_email())
     stranger = ingest(raw_email(sender="mallory@else.test", subject=f"Re: x [#{first.ticket_id}]"))
     assert stranger.ticket_id == first.ticket_id
@@ -126,7 +131,9 @@ def test_non_participant_reply_attached_and_flagged_when_configured(mailbox):
 
 
 def test_cc_people_become_participants_and_may_reply(mailbox):
-    first = ingest(raw_email(headers={"Cc": "Bob Colleague <bob@customer.test>, support@example.org"}))
+    first = ingest(
+        raw_email(headers={"Cc": "Bob Colleague <bob@customer.test>, support@example.org"})
+    )
     assert list(Participant.objects.values_list("email", flat=True)) == ["bob@customer.test"]
     bob = customer_get_by_email(email="bob@customer.test")
     assert bob is not None and bob.name == "Bob Colleague"
@@ -151,8 +158,13 @@ def test_auto_reply_is_ingested_but_never_acknowledged(mailbox, capture):
 
 @pytest.mark.parametrize(
     "headers",
-    [{"Precedence": "bulk"}, {"Precedence": "list"}, {"Precedence": "junk"},
-     {"X-Autoreply": "yes"}, {"List-Id": "<news.shop.test>"}],
+    [
+        {"Precedence": "bulk"},
+        {"Precedence": "list"},
+        {"Precedence": "junk"},
+        {"X-Autoreply": "yes"},
+        {"List-Id": "<news.shop.test>"},
+    ],
 )
 def test_noise_headers_get_no_acknowledgement(mailbox, headers):
     row = ingest(raw_email(headers=headers))
@@ -242,7 +254,9 @@ SPAMMY = (
 
 
 def test_likely_spam_goes_to_the_spam_view_and_can_be_released(mailbox):
-    row = ingest(raw_email(sender="deals4u8@promo.biz", subject="FREE MONEY!!! ACT NOW", body=SPAMMY))
+    row = ingest(
+        raw_email(sender="deals4u8@promo.biz", subject="FREE MONEY!!! ACT NOW", body=SPAMMY)
+    )
     assert row.status == InboundStatus.SPAM and row.spam_score >= 0.9
     assert not Ticket.objects.exists()
     released = services.inbound_reprocess(inbound=row, allow_spam=True)

@@ -9,33 +9,77 @@ from helpline.connectors.email import services
 from helpline.connectors.email.choices import InboundStatus, Transport
 from helpline.connectors.email.models import InboundEmail
 
-TERMINAL = {InboundStatus.PROCESSED, InboundStatus.QUARANTINED, InboundStatus.SPAM,
-            InboundStatus.IGNORED}
+TERMINAL = {
+    InboundStatus.PROCESSED,
+    InboundStatus.QUARANTINED,
+    InboundStatus.SPAM,
+    InboundStatus.IGNORED,
+}
 
-header_names = st.sampled_from([
-    "From", "To", "Cc", "Subject", "Message-ID", "In-Reply-To", "References", "Content-Type",
-    "Content-Transfer-Encoding", "Content-Disposition", "MIME-Version", "Date", "Auto-Submitted",
-    "Precedence", "Reply-To", "X-Weird",
-])
+header_names = st.sampled_from(
+    [
+        "From",
+        "To",
+        "Cc",
+        "Subject",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "Content-Disposition",
+        "MIME-Version",
+        "Date",
+        "Auto-Submitted",
+        "Precedence",
+        "Reply-To",
+        "X-Weird",
+    ]
+)
 header_values = st.one_of(
-    st.sampled_from([
-        "=?utf-8?B?broken", "=?x-unknown?Q?=FF=FE?=", "=?utf-8?Q?ok?= =?bad", "<a@b.c>",
-        "multipart/mixed; boundary=", 'multipart/alternative; boundary="x"', "text/plain; charset=klingon",
-        "text/html; charset=utf-16", "base64", "quoted-printable", "x-uuencode", "message/rfc822",
-        "multipart/report; report-type=delivery-status; boundary=b", "ada@customer.test",
-        "\"Ada\" <ada@customer.test>", "<>", "@", "attachment; filename*=utf-8''%FF%FE.txt",
-        "Mon, 99 Foo 2026 99:99:99", "auto-replied", "bulk",
-    ]),
+    st.sampled_from(
+        [
+            "=?utf-8?B?broken",
+            "=?x-unknown?Q?=FF=FE?=",
+            "=?utf-8?Q?ok?= =?bad",
+            "<a@b.c>",
+            "multipart/mixed; boundary=",
+            'multipart/alternative; boundary="x"',
+            "text/plain; charset=klingon",
+            "text/html; charset=utf-16",
+            "base64",
+            "quoted-printable",
+            "x-uuencode",
+            "message/rfc822",
+            "multipart/report; report-type=delivery-status; boundary=b",
+            "ada@customer.test",
+            '"Ada" <ada@customer.test>',
+            "<>",
+            "@",
+            "attachment; filename*=utf-8''%FF%FE.txt",
+            "Mon, 99 Foo 2026 99:99:99",
+            "auto-replied",
+            "bulk",
+        ]
+    ),
     st.text(max_size=60).map(lambda t: t.replace("\r", " ").replace("\n", " ")),
 )
 body_chunks = st.one_of(
     st.binary(max_size=200),
-    st.sampled_from([
-        b"--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n", b"--x--\r\n", b"--b\r\n",
-        b"=E9=\r\n=ZZ", b"SGVsbG8=\r\n!!!!", b"begin 644 f.txt\r\n#0V%T\r\nend\r\n",
-        b"\r\n\r\n", b"<html><body><p>hi</p>", b"Content-Type: message/delivery-status\r\n\r\n",
-        b"Final-Recipient: rfc822; x@y.z\r\nAction: failed\r\n",
-    ]),
+    st.sampled_from(
+        [
+            b"--x\r\nContent-Type: text/plain\r\n\r\nhello\r\n",
+            b"--x--\r\n",
+            b"--b\r\n",
+            b"=E9=\r\n=ZZ",
+            b"SGVsbG8=\r\n!!!!",
+            b"begin 644 f.txt\r\n#0V%T\r\nend\r\n",
+            b"\r\n\r\n",
+            b"<html><body><p>hi</p>",
+            b"Content-Type: message/delivery-status\r\n\r\n",
+            b"Final-Recipient: rfc822; x@y.z\r\nAction: failed\r\n",
+        ]
+    ),
 )
 
 
@@ -50,8 +94,11 @@ def raw_messages(draw: st.DrawFn) -> bytes:
     return sep.join(lines) + sep + sep + body
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(raw=raw_messages())
 def test_malformed_mime_never_crashes_and_is_never_lost(db, raw):
     if not raw.strip():

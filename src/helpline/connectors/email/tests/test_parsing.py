@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,operator"
 """Parsing mail the way real clients write it: charsets, transfer encodings, encoded words,
 multipart shapes, inline images, attachments, HTML-only mail."""
 
@@ -21,7 +22,7 @@ def test_quoted_printable_latin1_body_and_encoded_word_subject():
     )
     parsed = parse_email(raw)
     assert parsed.sender.name == "Jürgen Müller"
-    assert parsed.subject == "Gerät defekt – bitte"
+    assert parsed.subject == "Gerät defekt – bitte"  # noqa: RUF001
     assert parsed.text == "Grüße aus Köln, das Gerät ist kaputt."
 
 
@@ -45,17 +46,21 @@ def test_base64_bodies_in_many_charsets(charset, text):
     raw = (
         b"From: c@x.test\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
         + f"Content-Type: text/plain; charset={charset}\r\n".encode()
-        + b"Content-Transfer-Encoding: base64\r\n\r\n" + payload
+        + b"Content-Transfer-Encoding: base64\r\n\r\n"
+        + payload
     )
     assert parse_email(raw).text == text
 
 
 def test_undeclared_8bit_utf8_and_wrong_charset_fall_back():
-    raw = "From: c@x.test\r\nSubject: Café\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nDéjà vu\r\n"
+    raw = (
+        "From: c@x.test\r\nSubject: Café\r\n"
+        "Content-Type: text/plain; charset=us-ascii\r\n\r\nDéjà vu\r\n"
+    )
     parsed = parse_email(raw.encode("utf-8"))
     assert parsed.subject == "Café" and parsed.text == "Déjà vu"
-    raw1252 = "From: c@x.test\r\nContent-Type: text/plain; charset=bogus-9\r\n\r\n“quoted” – 5€\r\n"
-    assert parse_email(raw1252.encode("cp1252")).text == "“quoted” – 5€"
+    raw1252 = "From: c@x.test\r\nContent-Type: text/plain; charset=bogus-9\r\n\r\n“quoted” – 5€\r\n"  # noqa: RUF001
+    assert parse_email(raw1252.encode("cp1252")).text == "“quoted” – 5€"  # noqa: RUF001
 
 
 def test_multipart_alternative_related_with_inline_image_and_attachment():
@@ -100,7 +105,7 @@ JVBERi0xLjQK\r
     inline = [a for a in parsed.attachments if a.inline]
     assert len(inline) == 1 and inline[0].content_id == "img1@x"
     assert inline[0].content.startswith(b"\x89PNG")
-    pdf = [a for a in parsed.attachments if a.content_type == "application/pdf"][0]
+    pdf = next(a for a in parsed.attachments if a.content_type == "application/pdf")
     assert pdf.filename.endswith("Rechnung März.pdf")
     assert pdf.content.startswith(b"%PDF")
 

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="union-attr,arg-type,operator"
 """End to end over real SMTP: a customer writes to the listener, gets an acknowledgement from the
 capture relay, an agent replies, the customer answers from their client, all on one ticket."""
 
@@ -15,8 +16,9 @@ from helpline.tickets.models import Message, Ticket
 from helpline.tickets.services import note_add, reply_add
 
 
-def send(listener, raw: bytes, *, to: str = "support@example.org",
-         sender: str = "ada@customer.test") -> dict:
+def send(
+    listener, raw: bytes, *, to: str = "support@example.org", sender: str = "ada@customer.test"
+) -> dict[str, tuple[int, bytes]]:
     with smtplib.SMTP(listener.hostname, listener.port, timeout=10) as client:
         return client.sendmail(sender, [to], raw)
 
@@ -68,8 +70,14 @@ def test_agent_reply_threads_and_customer_answer_lands_on_same_ticket(listener, 
     answer = raw_email(
         subject=f"Re: My kettle does not boil [#{ticket.pk}]",
         message_id="<a1@customer.test>",
-        headers={"In-Reply-To": sent["Message-ID"], "References": f"<q1@customer.test> {sent['Message-ID']}"},
-        body=f"That worked, thanks!\n\nOn Mon, 23 Nov 2026 at 10:00, Example Support <support@example.org> wrote:\n> Please try descaling it.\n",
+        headers={
+            "In-Reply-To": sent["Message-ID"],
+            "References": f"<q1@customer.test> {sent['Message-ID']}",
+        },
+        body=(
+            "That worked, thanks!\n\nOn Mon, 23 Nov 2026 at 10:00, Example Support "
+            "<support@example.org> wrote:\n> Please try descaling it.\n"
+        ),
     )
     send(listener, answer, to=f"support+t{ticket.pk}@example.org")
     assert Ticket.objects.count() == 1
@@ -85,7 +93,9 @@ def test_internal_note_never_leaves(listener, capture, agent):
     capture.wait_for(1)
     note_add(ticket=ticket, author=agent, body_text="Customer sounds upset; be gentle.")
     assert len(capture.wait_for(2, timeout=1.0)) == 1
-    assert not Message.objects.filter(direction=Direction.NOTE, delivery_status=DeliveryStatus.SENT).exists()
+    assert not Message.objects.filter(
+        direction=Direction.NOTE, delivery_status=DeliveryStatus.SENT
+    ).exists()
 
 
 def test_same_message_twice_makes_one_message(listener):
