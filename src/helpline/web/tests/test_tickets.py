@@ -363,3 +363,22 @@ def test_ticket_page_query_count_does_not_grow_with_messages(
     assert few == many
     with django_assert_max_num_queries(22):
         client.get(detail(ticket))
+
+
+def test_slots_let_other_areas_add_partials_to_the_ticket_page(agent_client, agent, monkeypatch):
+    from helpline.web import slots
+
+    ticket = make_ticket()
+    reply_add(ticket=ticket, author=agent, body_text="hello")
+    header = "web/tickets/_header.html"  # any template that uses ``ticket`` will do
+
+    def headers_shown() -> int:
+        return agent_client.get(detail(ticket)).content.decode().count('id="ticket-header"')
+
+    assert headers_shown() == 1
+    monkeypatch.setattr(slots, "TICKET_SIDE_PANELS", [header])
+    assert headers_shown() == 2
+    monkeypatch.setattr(slots, "COMPOSER_EXTRAS", [header])
+    assert headers_shown() == 3
+    monkeypatch.setattr(slots, "MESSAGE_EXTRAS", [header])
+    assert headers_shown() == 5  # once per message of the conversation

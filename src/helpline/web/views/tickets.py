@@ -27,6 +27,7 @@ from helpline.tickets.models import Attachment, Ticket
 from helpline.tickets.permissions import access_ticket
 from helpline.tickets.selectors import customer_other_tickets, ticket_messages, ticket_timeline
 from helpline.tickets.services import AttachmentIn, note_add, reply_add, ticket_update
+from helpline.web import slots
 from helpline.web.forms import ReplyForm, TicketFieldsForm
 from helpline.web.timeline import describe_timeline
 from helpline.web.views.common import agent_required, current_agent, htmx_redirect, is_htmx
@@ -102,6 +103,15 @@ def _ticket_context(
         "fields_form": _fields_form(ticket, agents, teams, tag_names),
         "fields_error": fields_error,
         "reply_statuses": REPLY_STATUSES,
+        **_slots(),
+    }
+
+
+def _slots() -> dict[str, list[str]]:
+    return {
+        "side_panels": slots.TICKET_SIDE_PANELS,
+        "message_extras": slots.MESSAGE_EXTRAS,
+        "composer_extras": slots.COMPOSER_EXTRAS,
     }
 
 
@@ -171,6 +181,7 @@ def ticket_message_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "reply_form": form,
             "reply_error": error,
             "reply_statuses": REPLY_STATUSES,
+            **_slots(),
         }
         return render(request, "web/tickets/_composer.html", context, status=status)
     return _after_write(request, ticket_id, "web/tickets/_after_message.html")

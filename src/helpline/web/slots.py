@@ -1,0 +1,18 @@
+"""Places on the ticket page where other areas show their own partials, one line each.
+
+Each list holds template names, included in order with the ticket page's context (``ticket``,
+``customer``, ``request``; inside the conversation also ``m``, the message). A partial that
+needs its own data loads it with htmx, e.g.
+``<div hx-get="{% url 'web:x' ticket.pk %}" hx-trigger="load" hx-swap="outerHTML"></div>``.
+"""
+
+from __future__ import annotations
+
+# In the right-hand column, between Properties and the customer panel.
+TICKET_SIDE_PANELS: list[str] = []
+
+# Under the body of each message of the conversation (check ``m.direction`` if it matters).
+MESSAGE_EXTRAS: list[str] = []
+
+# Under the reply/note composer (e.g. hints on the draft; the textarea is ``#composer-body``).
+COMPOSER_EXTRAS: list[str] = []
