@@ -22,6 +22,7 @@ from helpline.accounts.choices import Role
 from helpline.accounts.models import User
 from helpline.customers.choices import Channel, IdentityKind, OrderStatus
 from helpline.customers.models import Customer
+from helpline.sla.models import SlaPolicy, TicketSla
 from helpline.tickets.choices import DeliveryStatus, Direction, EventKind, Priority, Status
 from helpline.tickets.models import Message, Ticket
 
@@ -53,7 +54,7 @@ class CustomerRef(Schema):
 
 # Relations every TicketOut reads; list and detail endpoints load them in a fixed number of
 # queries. Add to these when a new ticket field reads another relation.
-TICKET_SELECT_RELATED: tuple[str, ...] = ("customer", "assignee", "team")
+TICKET_SELECT_RELATED: tuple[str, ...] = ("customer", "assignee", "team", "sla__policy")
 TICKET_PREFETCH_RELATED: tuple[str, ...] = ("tags",)
 
 
@@ -62,6 +63,19 @@ def ticket_output_queryset(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return queryset.select_related(*TICKET_SELECT_RELATED).prefetch_related(
         *TICKET_PREFETCH_RELATED
     )
+
+
+class SlaPolicyRef(Schema):
+    id: int
+    name: str
+
+
+def _sla_state(ticket: Ticket) -> TicketSla | None:
+    """The ticket's SLA row (loaded by TICKET_SELECT_RELATED), or None before it exists."""
+    try:
+        return ticket.sla
+    except TicketSla.DoesNotExist:
+        return None
 
 
 class TicketOut(Schema):
@@ -88,11 +102,55 @@ class TicketOut(Schema):
     first_responded_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    # SLA state (helpline.sla): due times of running clocks, null when met, paused or without
+    # a target; "breached" stays true for the current cycle once the target was passed.
+    sla_policy: SlaPolicyRef | None
+    first_response_due_at: datetime | None
+    next_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_response_breached: bool
+    next_response_breached: bool
+    resolution_breached: bool
 
     @staticmethod
     def resolve_tags(obj: Ticket) -> list[str]:
         # .all() reads the prefetch cache; sorting in Python keeps it that way.
         return sorted(tag.name for tag in obj.tags.all())
+
+    @staticmethod
+    def resolve_sla_policy(obj: Ticket) -> SlaPolicy | None:
+        state = _sla_state(obj)
+        return state.policy if state is not None else None
+
+    @staticmethod
+    def resolve_first_response_due_at(obj: Ticket) -> datetime | None:
+        state = _sla_state(obj)
+        return state.first_response_due_at if state is not None else None
+
+    @staticmethod
+    def resolve_next_response_due_at(obj: Ticket) -> datetime | None:
+        state = _sla_state(obj)
+        return state.next_response_due_at if state is not None else None
+
+    @staticmethod
+    def resolve_resolution_due_at(obj: Ticket) -> datetime | None:
+        state = _sla_state(obj)
+        return state.resolution_due_at if state is not None else None
+
+    @staticmethod
+    def resolve_first_response_breached(obj: Ticket) -> bool:
+        state = _sla_state(obj)
+        return state is not None and state.first_response_breached_at is not None
+
+    @staticmethod
+    def resolve_next_response_breached(obj: Ticket) -> bool:
+        state = _sla_state(obj)
+        return state is not None and state.next_response_breached_at is not None
+
+    @staticmethod
+    def resolve_resolution_breached(obj: Ticket) -> bool:
+        state = _sla_state(obj)
+        return state is not None and state.resolution_breached_at is not None
 
 
 class TicketPage(Schema):
