@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -360,6 +361,7 @@ def rank_at(*, queued_at: datetime, priority: str) -> datetime:
 
 
 _sla_table_seen: set[str] = set()
+_sla_table_checked_until: dict[str, float] = {}
 
 
 def sla_ordering_available() -> bool:
@@ -376,10 +378,14 @@ def sla_ordering_available() -> bool:
     except FieldDoesNotExist:
         return False
     table = related._meta.db_table
-    if table not in _sla_table_seen:
-        if table not in connection.introspection.table_names():
-            return False
-        _sla_table_seen.add(table)  # tables are not dropped at run time: remember the yes
+    if table in _sla_table_seen:
+        return True  # tables are not dropped at run time: remember the yes
+    if time.monotonic() < _sla_table_checked_until.get(table, 0.0):
+        return False  # and ask again for a no at most once a minute
+    if table not in connection.introspection.table_names():
+        _sla_table_checked_until[table] = time.monotonic() + 60
+        return False
+    _sla_table_seen.add(table)
     return True
 
 
@@ -600,7 +606,9 @@ class _Lost(Exception):
     """The claim lost a race; its transaction rolls back."""
 
 
-def _claim(*, ticket_id: int, channel: str, agent: User, team_id: int | None) -> str:
+def _claim(
+    *, ticket_id: int, channel: str, agent: User, team_id: int | None, strategy: str = ""
+) -> str:
     """Try to give the ticket to the agent. Returns "ok", "full" (no seat) or "taken"."""
     now = clock.now()
     ticket = Ticket.objects.filter(
@@ -629,7 +637,7 @@ def _claim(*, ticket_id: int, channel: str, agent: User, team_id: int | None) ->
             if not moved:
                 raise _Lost
             AgentProfile.objects.filter(pk=agent.pk).update(last_assigned_at=now)
-            if team_id is not None:
+            if team_id is not None and strategy == Strategy.ROUND_ROBIN:
                 TeamProfile.objects.filter(pk=team_id).update(rr_cursor=agent.pk)
             # The ticket row already names the agent; going through the tickets service with the
             # state we claimed from records the timeline entry and announces TicketChanged.
@@ -701,7 +709,7 @@ def _drain_one(team_id: int | None, max_assign: int | None) -> int:
                     break
                 outcome = _claim(
                     ticket_id=entry["ticket_id"], channel=channel,
-                    agent=users[choice.agent_id], team_id=team_id,
+                    agent=users[choice.agent_id], team_id=team_id, strategy=strategy,
                 )
                 if outcome == "full":
                     # Another worker filled her seats since the snapshot: believe the database.
