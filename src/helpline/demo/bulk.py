@@ -407,7 +407,9 @@ def seed(
                 product = rng.choice(texts.PRODUCTS)[0]
                 fill = {"first": "there", "order": order, "product": product,
                         "agent": "", "days": str(rng.randrange(3, 15))}
-                subject = rng.choice(family.subjects[lang]).format(**fill)[:255]
+                variant = rng.randrange(len(family.openers[lang]))
+                subject = texts.variant(family.subjects[lang], family, lang, variant, rng)
+                subject = subject.format(**fill)[:255]
                 t_rows.append((tid, subject, status, priority, channel, cid, assignee, team,
                                created, updated, last, first_responded, solved_at, closed_at, k))
                 e_rows.append((tid, None, EventKind.CREATED,
@@ -415,13 +417,15 @@ def seed(
                 for i, at in enumerate(times):
                     if i == 0:
                         direction = Direction.INBOUND
-                        body = rng.choice(family.openers[lang]).format(**fill)
+                        body = family.openers[lang][variant].format(**fill)
                     elif i == note_at:
                         direction = Direction.NOTE
                         body = rng.choice(family.notes or texts.GENERIC_NOTES)
                     elif i % 2 == 1:
                         direction = Direction.OUTBOUND
-                        body = rng.choice(family.replies[lang]).format(**fill)
+                        body = texts.variant(
+                            family.replies[lang], family, lang, variant, rng
+                        ).format(**fill)
                     else:
                         direction = Direction.INBOUND
                         pool = family.followups.get(lang) or family.followups.get("en") or (

@@ -285,6 +285,7 @@ def _build_ticket(
         "days": str(rng.randrange(4, 16)),
         "agent": assignee.name.split()[0],
     }
+    variant = rng.randrange(len(family.openers[language]))
     status = _status_for(rng, now - created)
     public = _public_count(rng, status)
     if status == Status.NEW and rng.random() < 0.6:
@@ -311,7 +312,8 @@ def _build_ticket(
     scale = min(1.0, room / total) if total else 1.0
 
     ticket = Ticket(
-        subject=rng.choice(family.subjects[language]).format(**fill)[:255],
+        subject=texts.variant(family.subjects[language], family, language, variant, rng)
+        .format(**fill)[:255],
         status=status,
         priority=rng.choices(PRIORITIES, weights=family.priorities)[0],
         channel=channel,
@@ -341,7 +343,7 @@ def _build_ticket(
         if direction == Direction.INBOUND:
             author_customer = person.customer
             if index == 0:
-                body = rng.choice(family.openers[language]).format(**fill)
+                body = family.openers[language][variant].format(**fill)
                 if channel == Channel.PHONE:
                     author_user = assigned
                     metadata = {"call_seconds": rng.randrange(60, 900)}
@@ -354,7 +356,8 @@ def _build_ticket(
                 body = rng.choice(pool)
         elif direction == Direction.OUTBOUND:
             author_user = assigned
-            body = rng.choice(family.replies[language]).format(**fill) + "\n\n" + sign_off
+            reply = texts.variant(family.replies[language], family, language, variant, rng)
+            body = reply.format(**fill) + "\n\n" + sign_off
         else:
             author_user = assigned
             body = rng.choice(family.notes or texts.GENERIC_NOTES)

@@ -7,11 +7,15 @@ replies, the customer's follow-ups and the internal notes agents leave for each 
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Family:
+    """One reason to write. Where a language has as many subjects (or replies) as openers,
+    they are variants that belong together: subject i, opener i and reply i tell one story."""
+
     key: str
     team: str
     tags: tuple[str, ...]
@@ -260,8 +264,7 @@ FAMILIES: tuple[Family, ...] = (
         weight=10,
         needs_order=False,
         subjects={
-            "en": ("Can't log in to my account", "Password reset email never arrives",
-                   "Locked out after too many attempts"),
+            "en": ("Password reset email never arrives", "Locked out of my account"),
             "es": ("No puedo entrar en mi cuenta",),
             "de": ("Anmeldung funktioniert nicht",),
             "fr": ("Impossible de me connecter",),
@@ -279,10 +282,10 @@ FAMILIES: tuple[Family, ...] = (
         },
         replies={
             "en": (
-                "Hi {first}, your account was locked after several failed attempts. I've "
-                "unlocked it; the reset link I just sent is valid for one hour.",
                 "Hi {first}, our emails to your address were bouncing because the mailbox was "
                 "full at some point. I've cleared the block - please request the reset again.",
+                "Hi {first}, your account was locked after several failed attempts. I've "
+                "unlocked it; the reset link I just sent is valid for one hour.",
             ),
             "es": ("Hola {first}, he desbloqueado tu cuenta; prueba de nuevo el enlace.",),
             "de": ("Hallo {first}, ich habe Ihr Konto entsperrt. Bitte erneut versuchen.",),
@@ -298,7 +301,7 @@ FAMILIES: tuple[Family, ...] = (
         priorities=(1, 6, 2, 0),
         weight=10,
         subjects={
-            "en": ("Charged twice for {order}", "Need a VAT invoice", "Wrong amount on my card"),
+            "en": ("Charged twice for {order}", "Need a VAT invoice for {order}"),
             "es": ("Me han cobrado dos veces",),
             "de": ("Rechnung mit Umsatzsteuer benötigt",),
             "fr": ("Double prélèvement sur ma carte",),
@@ -335,8 +338,7 @@ FAMILIES: tuple[Family, ...] = (
         weight=7,
         needs_order=False,
         subjects={
-            "en": ("Checkout page freezes", "App crashes when I open my orders",
-                   "Discount code field does nothing"),
+            "en": ("Checkout page freezes when I pay", "App crashes when I open my orders"),
             "de": ("Fehler beim Bezahlen",),
         },
         openers={
@@ -349,10 +351,10 @@ FAMILIES: tuple[Family, ...] = (
         },
         replies={
             "en": (
-                "Hi {first}, thanks for the detail, it helped us reproduce it. A fix went out "
-                "this afternoon; could you try again and tell me if it works?",
                 "Hi {first}, our developers found the cause (a timeout with one payment "
                 "provider). Until the fix ships, paying by card instead of wallet works.",
+                "Hi {first}, thanks for the detail, it helped us reproduce it. A fix went out "
+                "this afternoon; could you update the app and tell me if it works?",
             ),
             "de": ("Hallo {first}, danke für den Hinweis, der Fehler ist inzwischen behoben.",),
         },
@@ -367,8 +369,7 @@ FAMILIES: tuple[Family, ...] = (
         priorities=(4, 5, 0, 0),
         weight=9,
         subjects={
-            "en": ("How do I pair the {product}?", "Question about cleaning the {product}",
-                   "Can I change my delivery address?"),
+            "en": ("How do I set up the {product}?", "Can the {product} go in the dishwasher?"),
             "es": ("¿Cómo se limpia el {product}?",),
             "fr": ("Comment changer mon adresse de livraison ?",),
         },
@@ -489,6 +490,16 @@ FAMILIES: tuple[Family, ...] = (
         followups={"en": ("Great, thanks for the quick answer.",)},
     ),
 )
+
+def variant(
+    pool: tuple[str, ...], family: Family, language: str, index: int, rng: random.Random
+) -> str:
+    """The text of ``pool`` that goes with opener ``index``, or any of them when the pool is
+    not written as parallel variants."""
+    if len(pool) == len(family.openers[language]):
+        return pool[index]
+    return rng.choice(pool)
+
 
 # Short lines agents write when they hand a ticket on or wait for someone.
 GENERIC_NOTES = (
