@@ -26,7 +26,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Least
 
 from helpline.accounts.models import Team, User
 from helpline.core import clock
@@ -390,9 +390,18 @@ def sla_ordering_available() -> bool:
 
 
 def queue_order_expression() -> Combinable:
-    """What the waiting queue is sorted by: the SLA's next due time, else the virtual deadline."""
+    """What the waiting queue is sorted by: the earlier of the SLA's next due time and the
+    priority deadline (``rank_at``); the priority deadline alone without SLA.
+
+    Both are deadlines, so they compare. Taking the earlier keeps priority meaningful when the
+    SLA gives every priority the same target (the default policies do: an urgent email and a
+    normal one are both due in 24 h, but the urgent one goes first), and lets a ticket whose SLA
+    is about to breach jump ahead of fresher urgent work.
+    """
     if sla_ordering_available():
-        return Coalesce(F(f"ticket__{_SLA_RELATION}__next_due_at"), F("rank_at"))
+        # Coalesce first: SQLite's MIN() of a NULL is NULL where PostgreSQL's LEAST skips it.
+        due = Coalesce(F(f"ticket__{_SLA_RELATION}__next_due_at"), F("rank_at"))
+        return Least(due, F("rank_at"))
     return F("rank_at")
 
 

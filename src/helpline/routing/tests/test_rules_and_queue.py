@@ -193,3 +193,29 @@ def test_route_is_idempotent():
     services.ticket_route(ticket_id=ticket.pk)
     services.ticket_route(ticket_id=ticket.pk)
     assert ticket.events.count() == events
+
+
+def set_sla_due(ticket, due):
+    from helpline.sla.models import TicketSla
+
+    TicketSla.objects.update_or_create(
+        ticket=ticket, defaults={"next_due_at": due, "computed_at": timezone.now()}
+    )
+
+
+def test_with_sla_clocks_the_queue_takes_the_earlier_of_sla_due_and_priority_deadline():
+    assert services.sla_ordering_available()
+    team = make_team()
+    now = timezone.now()
+    normal_breaching = make_ticket(team=team, priority=Priority.NORMAL)
+    urgent = make_ticket(team=team, priority=Priority.URGENT)
+    normal_relaxed = make_ticket(team=team, priority=Priority.NORMAL)
+    no_clock = make_ticket(team=team, priority=Priority.HIGH)
+    set_sla_due(normal_breaching, now - timedelta(minutes=5))  # due already: first
+    set_sla_due(urgent, now + timedelta(hours=24))  # same 24 h target as below…
+    set_sla_due(normal_relaxed, now + timedelta(hours=24))  # …so priority decides
+    set_sla_due(no_clock, None)  # paused or no policy: priority deadline only
+
+    order = list(services.waiting_queryset(team_id=team.pk).values_list("ticket_id", flat=True))
+
+    assert order == [normal_breaching.pk, urgent.pk, no_clock.pk, normal_relaxed.pk]
