@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -12,6 +12,7 @@ from helpline.routing.choices import PRIORITY_ALLOWANCE, Presence, Strategy
 from helpline.routing.models import TicketRouting
 from helpline.routing.services import RuleFields
 from helpline.routing.tests.factories import make_agent, make_team
+from helpline.sla.models import TicketSla
 from helpline.tickets.choices import Priority
 from helpline.tickets.models import Ticket
 from helpline.tickets.services import ticket_update
@@ -195,8 +196,7 @@ def test_route_is_idempotent():
     assert ticket.events.count() == events
 
 
-def set_sla_due(ticket, due):
-    from helpline.sla.models import TicketSla
+def set_sla_due(ticket: Ticket, due: datetime | None) -> None:
 
     TicketSla.objects.update_or_create(
         ticket=ticket, defaults={"next_due_at": due, "computed_at": timezone.now()}
