@@ -196,6 +196,7 @@ _LEXICON: dict[str, dict[str, float]] = {
         "dank": 0.8,
         "super": 2.5,
         "geweldig": 3.0,
+        "geweldige": 3.0,
         "perfect": 3.0,
         "uitstekend": 3.0,
         "tevreden": 2.0,
@@ -315,6 +316,14 @@ _NEGATORS = frozenset(
 # Problem vocabulary (every language, folded): a report of a fault is negative even when polite.
 _PROBLEM = frozenset(
     [
+        "impossible",
+        "unavailable",
+        "gesperrt",
+        "geblokkeerd",
+        "bloccato",
+        "bloqueada",
+        "outage",
+        "crashes",
         "broken",
         "damaged",
         "missing",
@@ -401,6 +410,10 @@ _PROBLEM_PHRASES = re.compile(
     r"|\b(pas|jamais) (recu|arrive|livre)|\bne (marche|fonctionne) (pas|plus)\b"
     r"|\bno (ha llegado|funciona|he recibido)|\b(niet|nooit) (aangekomen|ontvangen)|\bwerkt niet\b"
     r"|\bnon (e arrivato|funziona|ho ricevuto)|\b(nao|ainda nao) (chegou|funciona|recebi)"
+    r"|\bne fait rien\b|\bnicht (mehr )?erreichbar\b|\bfecha sozinho\b|\bdoes nothing\b"
+    r"|\b(don'?t|doesn'?t|didn'?t) show up\b|\bnothing (at|arrived|came)\b"
+    r"|\bstill (have|got) no\b"
+    r"|\b(haven'?t|have not|hasn'?t|has not) (yet )?(received|got|gotten|seen|heard)\b"
 )
 
 
@@ -479,7 +492,8 @@ def analyse_sentiment(
         "repeat_contact": (-0.3, 0.35),
         "cancel_threat": (-0.4, 0.4),
         "legal_threat": (-0.4, 0.45),
-        "security": (-0.2, 0.2),
+        "security": (-0.45, 0.3),
+        "urgent_words": (-0.2, 0.15),
         "formal_complaint": (-0.35, 0.35),
         "sarcasm": (0.0, 0.3),
         "human_request": (-0.05, 0.15),
@@ -488,7 +502,7 @@ def analyse_sentiment(
         delta, frus = weights.get(sig.name, (0.0, 0.0))
         score += delta
         frustration += frus
-        if sig.name != "urgent_words" and sig.name in weights:
+        if sig.name in weights:
             reasons.append(f"{sig.name.replace('_', ' ')}: “{sig.evidence}”")
     if "sarcasm" in names and score > -0.3:
         # The positive words were ironic: flip them rather than trust them.
