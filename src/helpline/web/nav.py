@@ -33,6 +33,7 @@ NAV: list[NavEntry] = [
     NavEntry("Customers", "web:customer_list"),
     NavEntry("Live queue", "web:routing_queue", Role.SUPERVISOR, section="Supervise"),
     NavEntry("Routing", "web:routing_settings", Role.SUPERVISOR, section="Admin"),
+    NavEntry("Email", "web:email_mailboxes", Role.ADMIN, section="Admin"),
     NavEntry("Django admin", "admin:index", Role.ADMIN, section="Admin"),
 ]
 

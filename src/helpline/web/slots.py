@@ -12,7 +12,7 @@ from __future__ import annotations
 TICKET_SIDE_PANELS: list[str] = []
 
 # Under the body of each message of the conversation (check ``m.direction`` if it matters).
-MESSAGE_EXTRAS: list[str] = []
+MESSAGE_EXTRAS: list[str] = ["web/email/_message_extras.html"]
 
 # Under the reply/note composer (e.g. hints on the draft; the textarea is ``#composer-body``).
 COMPOSER_EXTRAS: list[str] = []

@@ -13,4 +13,5 @@ urlpatterns = [
     path("customers/", include("helpline.web.views.customers")),
     path("routing/", include("helpline.web.views.routing")),
     path("triage/", include("helpline.web.views.triage")),
+    path("email/", include("helpline.web.views.email")),
 ]

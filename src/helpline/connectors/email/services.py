@@ -507,7 +507,12 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
         }
     }
     body_text = split.new or ("(no text; see attachments)" if attachments else "(empty message)")
-    body_html = parsed.html if len(parsed.html) < 900_000 else ""
+    # The new part is what an agent sees first. When quoted history or a signature was split
+    # off, the HTML (which still holds them) is left out of the message; the full original is
+    # one click away (the raw message is kept, and metadata has the quoted text).
+    folded = bool(split.quoted or split.signature)
+    body_html = parsed.html if len(parsed.html) < 900_000 and not folded else ""
+    meta["email"]["has_html_original"] = bool(parsed.html)  # type: ignore[index]
     created = ticket is None
     if ticket is None:
         ticket = ticket_open(
