@@ -1,24 +1,19 @@
 from __future__ import annotations
 
 import threading
-from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from helpline.core.errors import Conflict, ValidationError
 from helpline.customers.models import Customer, Identity
 from helpline.customers.services import (
     CustomerRef,
     customer_get_or_create,
-    customer_merge,
     identity_add,
     identity_normalize,
-    order_add,
 )
 from helpline.customers.tests.factories import CustomerFactory
-from helpline.tickets.tests.factories import make_ticket
 
 
 def test_identity_normalisation():
@@ -50,37 +45,7 @@ def test_identity_belongs_to_one_customer_only():
     bob = CustomerFactory(email="bob@example.com")
     with pytest.raises(Conflict):
         identity_add(customer=bob, kind="email", value="ANN@example.com")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_merge_moves_identities_tickets_and_orders():
-    source = CustomerFactory(email="old@example.com")
-    target = CustomerFactory(email="new@example.com")
-    ticket = make_ticket(customer=source)
-    order_add(
-        customer=source,
-        reference="A-1",
-        product="Kettle",
-        amount=Decimal("10"),
-        ordered_at=timezone.now(),
-    )
-
-    customer_merge(source=source, target=target)
-
-    ticket.refresh_from_db()
-    assert ticket.customer_id == target.pk
-    assert target.orders.count() == 1
-    assert set(target.identities.values_list("value", flat=True)) == {
-        "old@example.com",
-        "new@example.com",
-    }
-    source.refresh_from_db()
-    assert source.merged_into_id == target.pk
-    # Writing again from the old address lands on the surviving customer.
-    found, created = customer_get_or_create(ref=CustomerRef(email="old@example.com"))
-    assert (found.pk, created) == (target.pk, False)
-    with pytest.raises(ValidationError):
-        customer_merge(source=target, target=target)
+    assert Identity.objects.get(value="ann@example.com").customer_id == ann.pk
 
 
 @pytest.mark.postgres
