@@ -25,10 +25,12 @@ class _DbTimer:
 
     def __init__(self) -> None:
         self.spent = 0.0
+        self.calls = 0
 
     def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool,
                  context: Any) -> Any:
         started = time.perf_counter()
+        self.calls += 1
         try:
             return execute(sql, params, many, context)
         finally:
@@ -46,7 +48,6 @@ def main() -> None:
 
     from django.db import connection
     from django.db.models import Count, Max, Min
-    from django.test.utils import CaptureQueriesContext
 
     from helpline.accounts.choices import Role
     from helpline.accounts.models import Team, User
@@ -153,6 +154,21 @@ def main() -> None:
 
         return run
 
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(supervisor)
+    web_ids = iter([rng.randint(bounds["lo"], bounds["hi"]) for _ in range(args.repeat + 20)])
+
+    def web_get(path: Callable[[], str]) -> Callable[[], Any]:
+        def run() -> Any:
+            response = browser.get(path())
+            if response.status_code != 200:
+                raise SystemExit(f"GET {path()} answered {response.status_code}")
+            return response
+
+        return run
+
     operations: list[tuple[str, Callable[[], Any]]] = [
         ("inbox 'my open tickets' (busiest agent)", page(agent, InboxView.MINE)),
         ("inbox 'all open' (supervisor)", page(supervisor, InboxView.OPEN)),
@@ -163,6 +179,10 @@ def main() -> None:
          deep(supervisor, InboxView.UNASSIGNED, 40)),
         ("ticket page (random ticket of 1..N)", ticket_page),
         ("customer lookup by email", lookup),
+        ("web: GET / (inbox 'all open', whole page with templates)",
+         web_get(lambda: "/?view=open")),
+        ("web: GET /tickets/<random id>/ (whole ticket page)",
+         web_get(lambda: f"/tickets/{next(web_ids)}/")),
         ("count of 'all open' (if a view shows it)", open_count),
     ]
     timer = _DbTimer()
@@ -171,8 +191,10 @@ def main() -> None:
     for label, operation in operations:
         for _ in range(5):  # warm caches and connections
             operation()
-        with CaptureQueriesContext(connection) as captured:
+        with connection.execute_wrapper(timer):
+            timer.calls = 0
             operation()
+            queries = timer.calls
         samples: list[float] = []
         db: list[float] = []
         cpu: list[float] = []
@@ -186,7 +208,7 @@ def main() -> None:
                 db.append(timer.spent)
         print(f"{label}\n    wall {describe(samples)}\n"
               f"    db   {describe(db)}\n    python CPU p50 {percentile(cpu, 50) * 1000:.2f} ms"
-              f"  queries {len(captured.captured_queries)}")
+              f"  queries {queries}")
 
     if args.explain and connection.vendor == "postgresql":
         print()
