@@ -71,7 +71,7 @@ def main() -> None:
     print(f"machine:  {machine()}")
     print(f"database: {database()}")
 
-    def staff(email: str, role: str, restricted: bool = False, team: Team | None = None) -> User:
+    def staff(email: str, role: Role, restricted: bool = False, team: Team | None = None) -> User:
         user = User.objects.filter(email=email).first()
         return user or user_create(
             email=email, name=email.split("@")[0], password=None, role=role,
