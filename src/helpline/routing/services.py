@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, connection, transaction
@@ -754,25 +754,39 @@ def ticket_take(*, ticket: Ticket, agent: User) -> Ticket:
         return ticket_update(ticket=seen, actor=agent, assignee=agent)
 
 
+REPAIR_WINDOW = timedelta(minutes=15)
+
+
 def routing_tick(*, now: datetime | None = None) -> int:
-    """The periodic job: idle agents go away, every queue is drained, drifted rows repaired."""
+    """The periodic job: idle agents go away, drifted rows are repaired, every queue drained.
+
+    Repair looks at tickets changed in the last 15 minutes on every tick (drift comes from a
+    handler failing after a change, which moves ``updated_at``) and at all of them once an hour.
+    """
+    now = now or clock.now()
     presence_idle_sweep(now=now)
-    repaired = _repair(limit=500)
+    since = None if now.minute == 0 else now - REPAIR_WINDOW
+    repaired = _repair(limit=500, since=since)
     if repaired:
         logger.info("routing repaired %s ticket(s)", repaired)
     return queue_drain()
 
 
-def _repair(*, limit: int) -> int:
+def _repair(*, limit: int, since: datetime | None = None) -> int:
     """Re-sync tickets whose routing row disagrees with them (a handler that crashed, tickets
-    that existed before routing did). Bounded per tick."""
+    that existed before routing did). Bounded per tick; ``since`` limits it to recent changes."""
+    tickets = Ticket.objects.all()
+    routed = TicketRouting.objects.all()
+    if since is not None:
+        tickets = tickets.filter(updated_at__gte=since)
+        routed = routed.filter(ticket__updated_at__gte=since)
     rows = TicketRouting.objects.filter(ticket_id=OuterRef("pk"))
-    drifted = Ticket.objects.filter(
+    drifted = tickets.filter(
         Q(status__in=WAITING_STATUSES, assignee__isnull=True) & ~Exists(rows.filter(waiting=True))
         | Q(status__in=LOAD_STATUSES, assignee__isnull=False)
         & ~Exists(rows.filter(load_agent_id=OuterRef("assignee_id")))
     ).values_list("pk", flat=True)[:limit]
-    stale = TicketRouting.objects.filter(
+    stale = routed.filter(
         Q(load_agent__isnull=False) & ~Q(ticket__assignee_id=F("load_agent_id"))
         | Q(load_agent__isnull=False) & ~Q(ticket__status__in=LOAD_STATUSES)
         | Q(waiting=True) & (Q(ticket__assignee__isnull=False)

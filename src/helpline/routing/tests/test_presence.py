@@ -115,3 +115,21 @@ def test_the_tick_repairs_a_routing_row_that_missed_its_event():
     row = TicketRouting.objects.get(pk=ticket.pk)
     assert (row.waiting, row.load_agent_id) == (False, agent.pk)
     assert AgentLoad.objects.get(agent=agent, channel="email").load == 1
+
+
+def test_old_drift_is_repaired_by_the_hourly_full_pass_only():
+    from helpline.routing.models import TicketRouting
+    from helpline.tickets.models import Ticket
+
+    team = make_team()
+    agent = make_agent(teams=[team], presence=Presence.OFFLINE)
+    ticket = make_ticket(team=team)
+    long_ago = timezone.now() - timedelta(hours=3)
+    Ticket.objects.filter(pk=ticket.pk).update(assignee=agent, updated_at=long_ago)
+    quarter_past = timezone.now().replace(minute=15)
+
+    services.routing_tick(now=quarter_past)
+    assert TicketRouting.objects.get(pk=ticket.pk).load_agent_id is None
+
+    services.routing_tick(now=quarter_past.replace(minute=0))
+    assert TicketRouting.objects.get(pk=ticket.pk).load_agent_id == agent.pk
