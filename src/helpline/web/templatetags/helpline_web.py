@@ -9,81 +9,58 @@ from typing import Any
 from django import template
 from django.http import QueryDict
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from helpline.core import clock
-from helpline.customers.choices import Channel, IdentityKind
-from helpline.tickets.choices import PRIORITY_COLOURS, STATUS_COLOURS, Priority, Status
+from helpline.customers.choices import IdentityKind
+from helpline.tickets.choices import PRIORITY_COLOURS, STATUS_COLOURS
+from helpline.web import badges
 from helpline.web.nav import NAV, role_allows
+from helpline.web.presenters import initials, relative_time
 
 register = template.Library()
 
 
-def _badge(label: str, colour: str, extra: str = "") -> SafeString:
-    return format_html(
-        '<span class="badge {}" style="--badge: {}">{}</span>', extra, colour, label
-    )
+@register.simple_tag(name="status_badge")
+def status_badge_tag(value: str) -> SafeString:
+    return badges.status_badge(value)
 
 
-def _label(choices: Any, value: str) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
-@register.simple_tag
-def status_badge(value: str) -> SafeString:
-    return _badge(_label(Status, value), STATUS_COLOURS.get(value, "#6b7280"), "badge-status")
-
-
-@register.simple_tag
-def priority_badge(value: str) -> SafeString:
-    return _badge(_label(Priority, value), PRIORITY_COLOURS.get(value, "#6b7280"), "badge-priority")
+@register.simple_tag(name="priority_badge")
+def priority_badge_tag(value: str) -> SafeString:
+    return badges.priority_badge(value)
 
 
 @register.filter
 def status_colour(value: str) -> str:
-    return STATUS_COLOURS.get(value, "#6b7280")
+    return STATUS_COLOURS.get(value, badges.GREY)
 
 
 @register.filter
 def priority_colour(value: str) -> str:
-    return PRIORITY_COLOURS.get(value, "#6b7280")
+    return PRIORITY_COLOURS.get(value, badges.GREY)
 
 
-@register.filter
-def channel_label(value: str) -> str:
-    return _label(Channel, value)
+@register.filter(name="channel_label")
+def channel_label_filter(value: str) -> str:
+    return badges.channel_label(value)
 
 
 @register.filter
 def identity_label(value: str) -> str:
-    return _label(IdentityKind, value)
+    try:
+        return str(IdentityKind(value).label)
+    except ValueError:
+        return value
 
 
 @register.filter
 def ago(value: datetime | None) -> str:
-    """A short relative time: "just now", "4 min ago", "3 h ago", "2 d ago", then a date."""
-    if value is None:
-        return ""
-    seconds = int((clock.now() - value).total_seconds())
-    if seconds < 45:
-        return "just now"
-    if seconds < 3600:
-        return f"{max(1, round(seconds / 60))} min ago"
-    if seconds < 86400:
-        return f"{seconds // 3600} h ago"
-    if seconds < 7 * 86400:
-        return f"{seconds // 86400} d ago"
-    return value.strftime("%-d %b %Y")
+    return relative_time(value)
 
 
-@register.filter
-def initials(value: object) -> str:
-    words = [w for w in str(value).replace("@", " ").split() if w[:1].isalnum()]
-    return "".join(w[0] for w in words[:2]).upper() or "?"
+@register.filter(name="initials")
+def initials_filter(value: object) -> str:
+    return initials(value)
 
 
 @register.filter

@@ -143,11 +143,12 @@ def _count_queries(client) -> tuple[int, int]:
 
 
 def test_inbox_query_count_does_not_grow_with_tickets(
-    agent_client, agent, team_a, django_assert_max_num_queries
+    agent_client, agent, team_a, django_assert_max_num_queries, monkeypatch
 ):
     _add_tickets(5, team_a, agent)
     few, shown = _count_queries(agent_client)
     assert shown == 5
+    monkeypatch.setattr(inbox_views, "PAGE_SIZE", 50)
     _add_tickets(45, team_a, agent)
     many, shown = _count_queries(agent_client)
     assert shown == 50

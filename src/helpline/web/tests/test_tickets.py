@@ -373,7 +373,8 @@ def test_slots_let_other_areas_add_partials_to_the_ticket_page(agent_client, age
     header = "web/tickets/_header.html"  # any template that uses ``ticket`` will do
 
     def headers_shown() -> int:
-        return agent_client.get(detail(ticket)).content.decode().count('id="ticket-header"')
+        html: str = agent_client.get(detail(ticket)).content.decode()
+        return html.count('id="ticket-header"')
 
     assert headers_shown() == 1
     monkeypatch.setattr(slots, "TICKET_SIDE_PANELS", [header])

@@ -17,6 +17,7 @@ from helpline.customers.services import customer_note_add
 from helpline.tickets.selectors import InboxView, TicketFilters, ticket_list
 from helpline.web.forms import CustomerNoteForm, CustomerSearchForm
 from helpline.web.pagination import page_by_id
+from helpline.web.presenters import ticket_rows
 from helpline.web.views.common import agent_required, current_agent, is_htmx
 
 PAGE_SIZE = 50
@@ -83,7 +84,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         else:
             note_error, status = "Write a note first.", 422
     # Only the tickets this agent may see: a restricted agent sees her teams' share of them.
-    tickets = list(
+    tickets = ticket_rows(
         ticket_list(
             actor=agent, filters=TicketFilters(view=InboxView.ALL, customer_id=customer.pk)
         )[:CUSTOMER_TICKETS_SHOWN]

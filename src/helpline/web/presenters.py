@@ -1,0 +1,93 @@
+"""Rows for long lists, prepared in Python so the template only prints them.
+
+Template lookups, filters and ``{% url %}`` cost microseconds each; at fifty rows with a dozen
+cells that is most of an inbox request. A row here is computed once, with plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from helpline.core import clock
+from helpline.tickets.models import Ticket
+from helpline.web.badges import channel_label, priority_badge, status_badge
+
+
+def relative_time(value: datetime | None, *, now: datetime | None = None) -> str:
+    """A short relative time: "just now", "4 min ago", "3 h ago", "2 d ago", then a date."""
+    if value is None:
+        return ""
+    seconds = int(((now or clock.now()) - value).total_seconds())
+    if seconds < 45:
+        return "just now"
+    if seconds < 3600:
+        return f"{max(1, round(seconds / 60))} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    if seconds < 7 * 86400:
+        return f"{seconds // 86400} d ago"
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%b %Y}"
+
+
+def initials(value: object) -> str:
+    words = [w for w in str(value).replace("@", " ").split() if w[:1].isalnum()]
+    return "".join(w[0] for w in words[:2]).upper() or "?"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    id: int
+    url: str
+    subject: str
+    tags: list[str]
+    customer: str
+    channel: str
+    channel_label: str
+    status: SafeString
+    priority: SafeString
+    assignee: str
+    assignee_initials: str
+    team: str
+    updated: str
+    updated_exact: str
+
+
+def _ticket_url_prefix() -> str:
+    url = reverse("web:ticket_detail", args=[1])
+    assert url.endswith("/1/")
+    return url[: -len("1/")]
+
+
+def ticket_rows(tickets: Iterable[Ticket]) -> list[TicketRow]:
+    """Rows for tickets fetched with customer, assignee, team and tags already loaded."""
+    now = clock.now()
+    prefix = _ticket_url_prefix()
+    rows = []
+    for t in tickets:
+        assignee = str(t.assignee) if t.assignee_id else ""
+        rows.append(
+            TicketRow(
+                id=t.pk,
+                url=f"{prefix}{t.pk}/",
+                subject=t.subject,
+                tags=[tag.name for tag in t.tags.all()],
+                customer=str(t.customer),
+                channel=t.channel,
+                channel_label=channel_label(t.channel),
+                status=status_badge(t.status),
+                priority=priority_badge(t.priority),
+                assignee=assignee,
+                assignee_initials=initials(assignee) if assignee else "",
+                team=t.team.name if t.team_id and t.team else "",
+                updated=relative_time(t.updated_at, now=now),
+                updated_exact=f"{timezone.localtime(t.updated_at):%Y-%m-%d %H:%M}",
+            )
+        )
+    return rows
