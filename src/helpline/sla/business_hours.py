@@ -175,6 +175,11 @@ def _spans_from(spec: CalendarSpec, t: datetime) -> Iterator[tuple[datetime, dat
         d += timedelta(days=1)
 
 
+def open_on(spec: CalendarSpec, d: date) -> bool:
+    """Whether any interval starts on local date ``d`` (False on holidays and closed days)."""
+    return spec.always_open or bool(_day_spans(spec, d))
+
+
 def is_open(spec: CalendarSpec, t: datetime) -> bool:
     """Whether the calendar is open at instant ``t``."""
     _require_aware(t)

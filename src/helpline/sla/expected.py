@@ -2,9 +2,10 @@
 
 Two layers:
 
-* ``estimate_reply`` is pure: from the SLA due time, the calendar, the work ahead of the ticket
-  and the queue's recent reply rate it returns a promise. The simulation (bench/reply_time_sim.py)
-  calls exactly this function, so the honesty it measures is the production estimator's.
+* ``estimate.estimate_reply`` is pure: from the SLA due time, the calendar, the work ahead of
+  the ticket and the queue's measured reply rate it returns a promise. The simulation
+  (bench/reply_time_sim.py) calls exactly this function, so the honesty it measures is the
+  production estimator's.
 * ``expected_reply_at`` gathers those inputs from the database for one ticket.
 
 Capacity: routing sits above sla in the layer order, so sla cannot ask routing who is online.
@@ -16,118 +17,75 @@ many agents are working and how fast they handle this kind of ticket. A caller t
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncHour
 
 from helpline.core import clock
-from helpline.sla.business_hours import (
-    TWENTY_FOUR_SEVEN,
-    CalendarSpec,
-    add_business_minutes,
-    business_minutes_between,
+from helpline.sla.business_hours import TWENTY_FOUR_SEVEN, CalendarSpec
+from helpline.sla.estimate import (
+    HOURS_PER_WEEK,
+    PROFILE_WEEKS,
+    SUSTAINED_WINDOW_MINUTES,
+    Capacity,
+    ExpectedReply,
+    estimate_reply,
+    phrase_expected_reply,
+    rate_window_start,
 )
 from helpline.sla.models import TicketSla
 from helpline.sla.selectors import ticket_sla_compute
 from helpline.tickets.choices import Direction, Status
 from helpline.tickets.models import Message, Ticket
 
-# The promise aims at this quantile of the waiting time, so it is kept about nine times in ten
-# even when the rate estimate is a little optimistic (tuned with bench/reply_time_sim.py).
-SAFETY_Z = 1.64
-# Service slack in replies: the ticket's own handling plus one for variance in the first minutes.
-SLACK_REPLIES = 1.5
-# Measure the rate over at least this many business minutes.
-RATE_WINDOW_MINUTES = 60
-# Without a policy and without a measured rate, promise this much business time.
-DEFAULT_MINUTES = 24 * 60
-
-
-@dataclass(frozen=True)
-class Capacity:
-    """How fast the queue the ticket waits in is being worked, in replies per business minute."""
-
-    replies_per_minute: float
-    agents: int | None = None
-
-
-@dataclass(frozen=True)
-class ExpectedReply:
-    at: datetime
-    basis: str  # "queue", "policy" (the SLA due time), "default"
-    calendar: CalendarSpec
-    sla_due_at: datetime | None = None
-    work_ahead: int | None = None
-
-
-def estimate_reply(
-    *,
-    now: datetime,
-    calendar: CalendarSpec,
-    sla_due_at: datetime | None,
-    work_ahead: int,
-    capacity: Capacity | None,
-) -> ExpectedReply:
-    """The promise: when the queue should reach this ticket, never later than the SLA due time.
-
-    With ``k`` tickets ahead plus this one served at rate ``r``, the wait is about ``k / r``
-    with spread ``sqrt(k) / r`` (Poisson completions); the promise takes the upper quantile.
-    When that is later than the SLA due time, the SLA due time is promised (and if it slips,
-    ``services.promise_slip_notify`` tells the customer).
-    """
-    if capacity is None or capacity.replies_per_minute <= 0:
-        if sla_due_at is not None:
-            return ExpectedReply(max(sla_due_at, now), "policy", calendar, sla_due_at, work_ahead)
-        return ExpectedReply(
-            add_business_minutes(calendar, now, DEFAULT_MINUTES),
-            "default",
-            calendar,
-            None,
-            work_ahead,
-        )
-    k = work_ahead + 1
-    wait = (k + SAFETY_Z * math.sqrt(k) + SLACK_REPLIES) / capacity.replies_per_minute
-    at = add_business_minutes(calendar, now, wait)
-    if sla_due_at is not None and at > sla_due_at:
-        return ExpectedReply(max(sla_due_at, now), "policy", calendar, sla_due_at, work_ahead)
-    return ExpectedReply(at, "queue", calendar, sla_due_at, work_ahead)
-
-
-def rate_window_start(calendar: CalendarSpec, now: datetime) -> tuple[datetime, float]:
-    """The start of a window ending at ``now`` holding at least an hour of business time, and
-    the business minutes in it (so a queue just opened is measured on yesterday's last hour)."""
-    for hours in (1, 2, 4, 8, 16, 24, 48, 72, 96, 168):
-        start = now - timedelta(hours=hours)
-        minutes = business_minutes_between(calendar, start, now)
-        if minutes >= RATE_WINDOW_MINUTES:
-            return start, minutes
-    start = now - timedelta(days=7)
-    return start, business_minutes_between(calendar, start, now)
+__all__ = [
+    "Capacity",
+    "ExpectedReply",
+    "estimate_reply",
+    "expected_reply_at",
+    "measured_capacity",
+    "phrase_expected_reply",
+    "work_ahead_of",
+]
 
 
 def measured_capacity(
     *, channel: str, team_id: int | None, calendar: CalendarSpec, now: datetime
 ) -> Capacity | None:
-    """Replies per business minute on this channel (and team) over the recent window."""
-    start, minutes = rate_window_start(calendar, now)
-    if minutes <= 0:
-        return None
+    """How fast this channel's (and team's) queue is worked, from the public, non-automatic
+    replies sent: over the last business hour, the last business day, and per hour of the week
+    over the last few weeks (four queries, each on the indexed message time)."""
     replies = Message.objects.filter(
-        direction=Direction.OUTBOUND,
-        is_automatic=False,
-        ticket__channel=channel,
-        created_at__gte=start,
-        created_at__lt=now,
+        direction=Direction.OUTBOUND, is_automatic=False, ticket__channel=channel
     )
     if team_id is not None:
         replies = replies.filter(ticket__team_id=team_id)
-    count = replies.count()
-    if count == 0:
+    start, minutes = rate_window_start(calendar, now)
+    recent = replies.filter(created_at__gte=start, created_at__lt=now)
+    count = recent.count()
+    day_start, day_minutes = rate_window_start(calendar, now, SUSTAINED_WINDOW_MINUTES)
+    day_count = replies.filter(created_at__gte=day_start, created_at__lt=now).count()
+    zone = calendar.zone
+    profile = [0.0] * HOURS_PER_WEEK
+    hourly = (
+        replies.filter(created_at__gte=now - timedelta(weeks=PROFILE_WEEKS), created_at__lt=now)
+        .annotate(hour=TruncHour("created_at", tzinfo=zone))
+        .values("hour")
+        .annotate(n=Count("id"))
+    )
+    for row in hourly:
+        local = row["hour"].astimezone(zone)
+        profile[local.weekday() * 24 + local.hour] += row["n"] / PROFILE_WEEKS
+    if count == 0 and not any(profile):
         return None
-    agents = replies.exclude(author_user=None).values("author_user").distinct().count()
-    return Capacity(replies_per_minute=count / minutes, agents=agents or None)
+    agents = recent.exclude(author_user=None).values("author_user").distinct().count()
+    return Capacity(
+        replies_per_minute=count / minutes if minutes > 0 else 0.0,
+        sustained_per_minute=day_count / day_minutes if day_minutes > 0 else None,
+        weekly_profile=tuple(profile),
+        agents=agents or None,
+    )
 
 
 def work_ahead_of(*, ticket: Ticket, due_at: datetime | None, owed_since: datetime) -> int:
@@ -177,148 +135,3 @@ def expected_reply_at(
     return estimate_reply(
         now=now, calendar=calendar, sla_due_at=due, work_ahead=ahead, capacity=capacity
     )
-
-
-# --- phrasing --------------------------------------------------------------------------------
-
-_WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "minutes": "within {n} minutes",
-        "minute": "within a minute",
-        "today": "today by {t}",
-        "tomorrow": "tomorrow by {t}",
-        "day_by": "{d} by {t}",
-        "morning": "{d} morning",
-        "date": "by {date}",
-    },
-    "de": {
-        "minutes": "innerhalb von {n} Minuten",
-        "minute": "innerhalb einer Minute",
-        "today": "heute bis {t} Uhr",
-        "tomorrow": "morgen bis {t} Uhr",
-        "day_by": "{d} bis {t} Uhr",
-        "morning": "{d} Vormittag",
-        "date": "bis {date}",
-    },
-    "fr": {
-        "minutes": "d'ici {n} minutes",
-        "minute": "d'ici une minute",
-        "today": "aujourd'hui avant {t}",
-        "tomorrow": "demain avant {t}",
-        "day_by": "{d} avant {t}",
-        "morning": "{d} matin",
-        "date": "d'ici le {date}",
-    },
-    "es": {
-        "minutes": "en {n} minutos",
-        "minute": "en un minuto",
-        "today": "hoy antes de las {t}",
-        "tomorrow": "mañana antes de las {t}",
-        "day_by": "el {d} antes de las {t}",
-        "morning": "el {d} por la mañana",
-        "date": "antes del {date}",
-    },
-}
-_DAYS: dict[str, tuple[str, ...]] = {
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "de": ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"),
-    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-}
-_MONTHS: dict[str, tuple[str, ...]] = {
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    "de": (
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-    ),
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-}
-_NICE_MINUTES = (2, 5, 10, 15, 20, 30, 45, 60)
-
-
-def _round_up_quarter(t: datetime) -> datetime:
-    """The next quarter hour at or after ``t``: a phrase never promises earlier than ``at``."""
-    floor = t.replace(minute=(t.minute // 15) * 15, second=0, microsecond=0)
-    return floor if floor == t else floor + timedelta(minutes=15)
-
-
-def phrase_expected_reply(expected: ExpectedReply, now: datetime, language: str = "en") -> str:
-    """Plain words for the promise, in the calendar's time zone, never earlier than ``at``:
-    "within 5 minutes", "today by 15:00", "tomorrow by 10:00", "Monday morning", "by 3 March".
-    """
-    lang = language[:2].lower() if language[:2].lower() in _WORDS else "en"
-    words = _WORDS[lang]
-    seconds = (expected.at - now).total_seconds()
-    if seconds <= 60:
-        return words["minute"]
-    if seconds <= 3600:
-        minutes = math.ceil(seconds / 60)
-        nice = next(n for n in _NICE_MINUTES if n >= minutes)
-        return words["minutes"].format(n=nice)
-    zone = expected.calendar.zone
-    at = _round_up_quarter(expected.at.astimezone(zone))
-    today = now.astimezone(zone).date()
-    days = (at.date() - today).days
-    hhmm = f"{at:%H:%M}"
-    if days == 0:
-        return words["today"].format(t=hhmm)
-    if days == 1:
-        return words["tomorrow"].format(t=hhmm)
-    weekday = _DAYS[lang][at.weekday()]
-    if days < 7:
-        if (at.hour, at.minute) <= (12, 0):
-            return words["morning"].format(d=weekday)
-        return words["day_by"].format(d=weekday, t=hhmm)
-    month = _MONTHS[lang][at.month - 1]
-    date_text = f"{at.day}. {month}" if lang == "de" else f"{at.day} {month}"
-    return words["date"].format(date=date_text)

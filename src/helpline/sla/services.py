@@ -13,8 +13,9 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
@@ -23,14 +24,26 @@ from django.db.models.functions import Coalesce
 from helpline.accounts.choices import Role
 from helpline.accounts.models import Team, User
 from helpline.core import clock
-from helpline.core.errors import Conflict, InvalidTransition
+from helpline.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
+from helpline.customers.choices import Channel
+from helpline.customers.models import Organisation
+from helpline.sla.business_hours import WeeklyInterval, parse_hhmm
 from helpline.sla.choices import STOPPED_STATUSES, NotificationKind, Target
 from helpline.sla.clocks import Clock, Clocks
 from helpline.sla.expected import expected_reply_at, phrase_expected_reply
-from helpline.sla.models import Notification, SlaPolicy, TicketSla
+from helpline.sla.models import (
+    BusinessCalendar,
+    CalendarHoliday,
+    CalendarInterval,
+    Notification,
+    SlaPolicy,
+    SlaTarget,
+    TicketSla,
+)
 from helpline.sla.policies import PolicyRule, load_policies
 from helpline.sla.selectors import Computed, ticket_histories, ticket_sla_compute
 from helpline.tickets.choices import (
+    ACTIVE_STATUSES,
     PRIORITY_RANK,
     EventKind,
     Priority,
@@ -438,3 +451,227 @@ def notification_mark_read(*, user: User, notification_ids: Sequence[int]) -> in
     return Notification.objects.filter(
         user=user, pk__in=notification_ids, read_at__isnull=True
     ).update(read_at=clock.now())
+
+
+# --- configuration: calendars and policies ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntervalIn:
+    weekday: int
+    start: str  # "09:00"
+    end: str  # "17:00"; at or before start: ends the next day
+
+
+@dataclass(frozen=True)
+class HolidayIn:
+    day: date
+    yearly: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class TargetIn:
+    priority: str
+    first_response_minutes: int | None = None
+    next_response_minutes: int | None = None
+    resolution_minutes: int | None = None
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins change service levels.")
+
+
+def calendar_save(
+    *,
+    actor: User,
+    calendar: BusinessCalendar | None = None,
+    name: str,
+    time_zone: str,
+    always_open: bool = False,
+    intervals: Sequence[IntervalIn] = (),
+    holidays: Sequence[HolidayIn] = (),
+) -> BusinessCalendar:
+    """Create or replace a calendar (its intervals and holidays are replaced as a whole)."""
+    _require_admin(actor)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("A calendar needs a name.", field="name")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"Unknown time zone {time_zone!r}.", field="time_zone") from exc
+    parsed: list[WeeklyInterval] = []
+    for item in intervals:
+        try:
+            start, end = parse_hhmm(item.start), parse_hhmm(item.end)
+            if start == 0 and end == 0:
+                end = 1440  # 00:00-00:00: the whole day
+            parsed.append(WeeklyInterval(item.weekday, start, end))
+        except ValueError as exc:
+            raise ValidationError(str(exc), field="intervals") from exc
+    if not always_open and not parsed:
+        raise ValidationError("Give opening hours, or make the calendar 24/7.", field="intervals")
+    same_name = BusinessCalendar.objects.filter(name__iexact=name)
+    if calendar is not None:
+        same_name = same_name.exclude(pk=calendar.pk)
+    if same_name.exists():
+        raise ValidationError("A calendar with this name exists.", field="name")
+    with transaction.atomic():
+        if calendar is None:
+            calendar = BusinessCalendar(name=name)
+        calendar.name, calendar.time_zone, calendar.always_open = name, time_zone, always_open
+        calendar.save()
+        calendar.intervals.all().delete()
+        CalendarInterval.objects.bulk_create(
+            CalendarInterval(
+                calendar=calendar, weekday=i.weekday, start_minute=i.start, end_minute=i.end
+            )
+            for i in parsed
+        )
+        calendar.holidays.all().delete()
+        CalendarHoliday.objects.bulk_create(
+            CalendarHoliday(calendar=calendar, day=h.day, yearly=h.yearly, name=h.name[:100])
+            for h in holidays
+        )
+        if calendar.policies.exists():
+            transaction.on_commit(_enqueue_recompute)
+    return calendar
+
+
+def calendar_delete(*, actor: User, calendar: BusinessCalendar) -> None:
+    _require_admin(actor)
+    if calendar.policies.exists():
+        raise Conflict("Policies use this calendar; change them first.")
+    calendar.delete()
+
+
+def policy_save(
+    *,
+    actor: User,
+    policy: SlaPolicy | None = None,
+    name: str,
+    targets: Sequence[TargetIn],
+    position: int = 100,
+    is_active: bool = True,
+    channels: Sequence[str] = (),
+    priorities: Sequence[str] = (),
+    organisation_id: int | None = None,
+    tier: str = "",
+    tags: Sequence[str] = (),
+    team_id: int | None = None,
+    calendar_id: int | None = None,
+    pausing_statuses: Sequence[str] = (Status.PENDING, Status.ON_HOLD),
+    warn_share: float = 0.75,
+    escalate_raise_priority: bool = False,
+    escalate_team_id: int | None = None,
+) -> SlaPolicy:
+    """Create or replace a policy and its targets; open tickets are recomputed afterwards."""
+    _require_admin(actor)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError("A policy needs a name.", field="name")
+    others = SlaPolicy.objects.filter(name__iexact=name)
+    if policy is not None:
+        others = others.exclude(pk=policy.pk)
+    if others.exists():
+        raise ValidationError("A policy with this name exists.", field="name")
+    if unknown := set(channels) - set(Channel.values):
+        raise ValidationError(f"Unknown channels: {sorted(unknown)}.", field="channels")
+    if unknown := set(priorities) - set(Priority.values):
+        raise ValidationError(f"Unknown priorities: {sorted(unknown)}.", field="priorities")
+    pausable = {Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD}
+    if unknown := set(pausing_statuses) - pausable:
+        raise ValidationError(
+            f"Only active statuses can pause: {sorted(unknown)}.", field="pausing_statuses"
+        )
+    if not 0 < warn_share <= 1:
+        raise ValidationError(
+            "The warning share must be above 0 and at most 1.", field="warn_share"
+        )
+    if not targets:
+        raise ValidationError("A policy needs targets for at least one priority.", field="targets")
+    seen: set[str] = set()
+    for target in targets:
+        if target.priority not in Priority.values or target.priority in seen:
+            raise ValidationError(f"Bad or repeated priority {target.priority!r}.", field="targets")
+        seen.add(target.priority)
+        for value in (
+            target.first_response_minutes,
+            target.next_response_minutes,
+            target.resolution_minutes,
+        ):
+            if value is not None and not 1 <= value <= 525_600:
+                raise ValidationError("Targets are 1 to 525600 minutes.", field="targets")
+    for field_name, model, pk in (
+        ("calendar_id", BusinessCalendar, calendar_id),
+        ("team_id", Team, team_id),
+        ("escalate_team_id", Team, escalate_team_id),
+        ("organisation_id", Organisation, organisation_id),
+    ):
+        if pk is not None and not model.objects.filter(pk=pk).exists():
+            raise ValidationError("No such record.", field=field_name)
+    with transaction.atomic():
+        if policy is None:
+            policy = SlaPolicy(name=name)
+        policy.name = name
+        policy.position = position
+        policy.is_active = is_active
+        policy.channels = sorted(set(channels))
+        policy.priorities = sorted(set(priorities))
+        policy.organisation_id = organisation_id
+        policy.tier = tier.strip()[:50]
+        policy.tags = sorted({" ".join(t.lower().split()) for t in tags if t.strip()})
+        policy.team_id = team_id
+        policy.calendar_id = calendar_id
+        policy.pausing_statuses = sorted(set(pausing_statuses))
+        policy.warn_share = warn_share
+        policy.escalate_raise_priority = escalate_raise_priority
+        policy.escalate_team_id = escalate_team_id
+        policy.save()
+        policy.targets.all().delete()
+        SlaTarget.objects.bulk_create(
+            SlaTarget(
+                policy=policy,
+                priority=t.priority,
+                first_response_minutes=t.first_response_minutes,
+                next_response_minutes=t.next_response_minutes,
+                resolution_minutes=t.resolution_minutes,
+            )
+            for t in targets
+        )
+        transaction.on_commit(_enqueue_recompute)
+    return policy
+
+
+def policy_delete(*, actor: User, policy: SlaPolicy) -> None:
+    _require_admin(actor)
+    with transaction.atomic():
+        policy.delete()
+        transaction.on_commit(_enqueue_recompute)
+
+
+def _enqueue_recompute() -> None:
+    from helpline.sla.tasks import recompute_active_task
+
+    recompute_active_task()
+
+
+def sla_recompute_active(*, chunk_size: int = 2000, now: datetime | None = None) -> int:
+    """Recompute every active ticket (after a policy or calendar change, or as a backfill)."""
+    now = now or clock.now()
+    rules = load_policies()
+    done = 0
+    last_id = 0
+    while True:
+        tickets = list(
+            Ticket.objects.filter(status__in=ACTIVE_STATUSES, pk__gt=last_id)
+            .select_related("customer__organisation")
+            .prefetch_related("tags")
+            .order_by("pk")[:chunk_size]
+        )
+        if not tickets:
+            return done
+        done += ticket_sla_recompute_many(tickets=tickets, now=now, policies=rules)
+        last_id = tickets[-1].pk

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from huey.contrib.djhuey import db_task
+
 from helpline.core.tasks import on_tick
-from helpline.sla.services import sla_check
+from helpline.sla.services import sla_check, sla_recompute_active
 
 logger = logging.getLogger(__name__)
 
@@ -15,3 +17,10 @@ def sla_tick() -> None:
     result = sla_check()
     if result.rows:
         logger.info("SLA check: %d rows in %.3f s", result.rows, result.seconds)
+
+
+@db_task()  # type: ignore[untyped-decorator]
+def recompute_active_task() -> None:
+    """After a policy or calendar change: recompute every active ticket's clocks."""
+    count = sla_recompute_active()
+    logger.info("SLA recompute after configuration change: %d tickets", count)
