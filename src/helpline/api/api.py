@@ -16,6 +16,7 @@ from ninja import NinjaAPI, Router
 from helpline.api import customers, me, tickets
 from helpline.api import email as email_api
 from helpline.api import routing as routing_api
+from helpline.api import sla as sla_api
 from helpline.api import triage as triage_api
 from helpline.api.auth import BearerToken, SessionAuth
 from helpline.api.errors import install_error_handlers
@@ -39,6 +40,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("", email_api.router),
     ("/routing", routing_api.router),
     ("/triage", triage_api.router),
+    ("/sla", sla_api.router),
 ]
 
 for prefix, router in ROUTERS:
