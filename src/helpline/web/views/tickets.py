@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from helpline.accounts.models import Team, User
+from helpline.accounts.models import User
 from helpline.accounts.selectors import agent_list, team_list
 from helpline.core.errors import HelplineError, NotFound
 from helpline.core.types import UNSET
@@ -55,22 +55,6 @@ def _customer_for_panel(ticket: Ticket) -> Customer:
     )
 
 
-def _fields_form(
-    ticket: Ticket, agents: list[User], teams: list[Team], tag_names: list[str]
-) -> TicketFieldsForm:
-    return TicketFieldsForm(
-        initial={
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "assignee": ticket.assignee_id,
-            "team": ticket.team_id,
-            "tags": ", ".join(tag_names),
-        },
-        agents=agents,
-        teams=teams,
-    )
-
-
 def _ticket_context(
     request: HttpRequest,
     ticket: Ticket,
@@ -100,7 +84,6 @@ def _ticket_context(
         "priorities": Priority.choices,
         "reply_form": reply_form or ReplyForm(),
         "reply_error": reply_error,
-        "fields_form": _fields_form(ticket, agents, teams, tag_names),
         "fields_error": fields_error,
         "reply_statuses": REPLY_STATUSES,
         **_slots(),
