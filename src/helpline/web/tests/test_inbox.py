@@ -155,3 +155,16 @@ def test_inbox_query_count_does_not_grow_with_tickets(
     assert few == many
     with django_assert_max_num_queries(8):
         agent_client.get(reverse("web:inbox"), {"view": "all"})
+
+
+def test_first_page_refreshes_itself_later_pages_do_not(agent_client, monkeypatch):
+    monkeypatch.setattr(inbox_views, "PAGE_SIZE", 1)
+    make_ticket()
+    make_ticket()
+    first = agent_client.get(reverse("web:inbox"), {"view": "all", "priority": "normal"})
+    html = first.content.decode()
+    assert 'hx-trigger="every 30s' in html
+    assert 'hx-get="/?view=all&amp;priority=normal"' in html
+    cursor = first.context["page"].next_cursor
+    later = agent_client.get(reverse("web:inbox"), {"view": "all", "cursor": cursor})
+    assert "every 30s" not in later.content.decode()
