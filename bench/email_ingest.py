@@ -94,6 +94,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--ack", choices=["on", "off"], default="on")
+    parser.add_argument(
+        "--email-only",
+        action="store_true",
+        help="unsubscribe the other apps' event handlers (SLA, routing, triage) to measure the "
+        "email path alone; NOT how production runs",
+    )
     args = parser.parse_args()
     args.messages = min(args.messages, 20_000)
 
@@ -124,6 +130,13 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    if args.email_only:
+        from helpline.connectors.email.handlers import on_reply_added
+        from helpline.core import bus
+        from helpline.tickets.events import ReplyAdded
+
+        bus._subscribers.clear()
+        bus.subscribe(ReplyAdded, on_reply_added)
     listener = start_listener(host="127.0.0.1", port=port)
     run = uuid.uuid4().hex[:8]
     payloads = [_message(n, args.customers, run) for n in range(args.messages)]
@@ -140,11 +153,13 @@ def main() -> int:
 
     threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     listener.stop()
 
     done = InboundEmail.objects.filter(rfc_id__contains=f".{run}.", status="processed").count()
@@ -152,8 +167,10 @@ def main() -> int:
     load = os.getloadavg()
     print(
         f"email ingest [{vendor}] {args.messages} messages, {args.clients} SMTP clients, "
-        f"{args.customers} customers, ack {args.ack}: {done / elapsed:.0f} messages/s "
-        f"({elapsed:.1f} s; {done} committed on tickets; errors {len(errors)})"
+        f"{args.customers} customers, ack {args.ack}"
+        f"{', email path only' if args.email_only else ''}: {done / elapsed:.1f} messages/s "
+        f"({elapsed:.1f} s; {done} committed on tickets; errors {len(errors)}); "
+        f"Python CPU {cpu / max(1, done) * 1000:.1f} ms/message (clients + listener, one process)"
     )
     print(
         f"machine: {platform.machine()} {os.cpu_count()} cores, "

@@ -117,6 +117,10 @@ class SmtpListener:
 
 def start_listener(*, host: str = "127.0.0.1", port: int = 2525) -> SmtpListener:
     config = email_config()
+    # aiosmtpd logs every SMTP command at INFO; that is a debugging aid, not an operator's log.
+    mail_log = logging.getLogger("mail.log")
+    if mail_log.level == logging.NOTSET:
+        mail_log.setLevel(logging.WARNING)
     kwargs: dict[str, Any] = {
         "data_size_limit": config.max_message_bytes,
         "ident": "Helpline ESMTP",
