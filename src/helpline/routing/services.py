@@ -68,6 +68,17 @@ _ENTRY_FIELDS = ("ticket_id", "channel", "required_skills", "order_at")
 MAX_CAS_RETRIES = 5
 
 
+def _drain_later(team_ids: list[int | None]) -> None:
+    """Drain these queues in a worker once the current transaction commits."""
+
+    def enqueue() -> None:
+        from helpline.routing.tasks import queue_drain_task
+
+        queue_drain_task(team_ids)
+
+    transaction.on_commit(enqueue)
+
+
 def queue_changed() -> None:
     """Tell live queue viewers to refresh, once the current transaction commits."""
     publish_on_commit(ROUTING_QUEUE_GROUP, {"type": "queue.changed"})
@@ -135,7 +146,7 @@ def _ensure_loads(agent_id: int) -> None:
 def agent_skills_set(*, agent: User, skill_keys: Sequence[str]) -> AgentProfile:
     profile = agent_profile_ensure(agent=agent)
     profile.skills.set(_skills_by_key(skill_keys))
-    transaction.on_commit(lambda: queue_drain(team_ids=_agent_team_keys(agent.pk)))
+    _drain_later(_agent_team_keys(agent.pk))
     return profile
 
 
@@ -148,7 +159,7 @@ def agent_capacity_set(*, agent: User, channel: str, capacity: int) -> AgentLoad
     agent_profile_ensure(agent=agent)
     AgentLoad.objects.filter(agent=agent, channel=channel).update(capacity=capacity)
     queue_changed()
-    transaction.on_commit(lambda: queue_drain(team_ids=_agent_team_keys(agent.pk)))
+    _drain_later(_agent_team_keys(agent.pk))
     return AgentLoad.objects.get(agent=agent, channel=channel)
 
 
@@ -174,7 +185,7 @@ def agent_presence_set(
     profile.refresh_from_db()
     queue_changed()
     if presence == Presence.ONLINE:
-        transaction.on_commit(lambda: queue_drain(team_ids=_agent_team_keys(agent.pk)))
+        _drain_later(_agent_team_keys(agent.pk))
     return profile
 
 
@@ -196,7 +207,7 @@ def agent_activity_touch(*, agent_id: int, now: datetime | None = None) -> bool:
              presence_changed_at=now)
     if back:
         queue_changed()
-        transaction.on_commit(lambda: queue_drain(team_ids=_agent_team_keys(agent_id)))
+        _drain_later(_agent_team_keys(agent_id))
     return bool(back)
 
 
@@ -228,7 +239,7 @@ def team_profile_set(
     if skill_keys is not UNSET:
         profile.skills.set(_skills_by_key(skill_keys))
     profile.refresh_from_db()
-    transaction.on_commit(lambda: queue_drain(team_ids=[team.pk]))
+    _drain_later([team.pk])
     return profile
 
 
