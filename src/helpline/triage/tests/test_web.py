@@ -73,6 +73,19 @@ def test_ticket_panel_and_reply_hints(agent_client):
     assert "data-code" not in note.content.decode()
 
 
+def test_ticket_panel_shows_the_customers_trend(agent_client):
+    from helpline.customers.tests.factories import CustomerFactory
+
+    customer = CustomerFactory()
+    for _ in range(10):
+        make_ticket(customer=customer, body_text="Thanks, all great!")
+    for _ in range(10):
+        ticket = make_ticket(customer=customer, body_text="Terrible, still broken!!! Third time.")
+    html = agent_client.get(f"/triage/tickets/{ticket.pk}/").content.decode()
+    assert "less happy lately" in html
+    assert "(20 messages)" in html
+
+
 def test_restricted_agent_gets_404(db):
     team = Team.objects.create(name="Elsewhere")
     ticket = make_ticket(team=team)

@@ -18,7 +18,12 @@ from helpline.tickets.models import Message, Ticket
 from helpline.tickets.permissions import access_ticket
 from helpline.triage.choices import INTENT_CHOICES, SENTIMENT_COLOURS, Sentiment, Urgency
 from helpline.triage.models import MessageTriage
-from helpline.triage.selectors import message_triage_get, reply_review, ticket_triage_get
+from helpline.triage.selectors import (
+    customer_sentiment_trend,
+    message_triage_get,
+    reply_review,
+    ticket_triage_get,
+)
 from helpline.triage.services import triage_correct
 from helpline.web.views.common import agent_required, current_agent
 
@@ -99,6 +104,7 @@ def ticket_triage_panel(request: HttpRequest, ticket_id: int) -> HttpResponse:
         {
             "ticket": ticket,
             "triage": triage,
+            "customer_trend": customer_sentiment_trend(customer_id=ticket.customer_id),
             "sentiment_colour": SENTIMENT_COLOURS.get(triage.sentiment, "#6b7280")
             if triage
             else "",
