@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 
 from helpline.accounts.choices import Role
@@ -359,20 +359,26 @@ def sla_check(*, now: datetime | None = None, batch_size: int = 500) -> CheckRes
     """
     started = time.perf_counter()
     now = now or clock.now()
-    seen: set[int] = set()
+    seen = 0
+    # Keyset pagination on (next_check_at, pk): a row handled in this run has moved its
+    # next_check_at past ``now`` (or to null); one that did not is left for the next tick
+    # rather than read again in a loop.
+    cursor: tuple[datetime, int] | None = None
     while True:
-        rows = list(
-            TicketSla.objects.filter(next_check_at__lte=now)
-            .exclude(pk__in=seen)
-            .select_related("policy")
-            .order_by("next_check_at")[:batch_size]
-        )
+        qs = TicketSla.objects.filter(next_check_at__lte=now)
+        if cursor is not None:
+            qs = qs.filter(
+                Q(next_check_at__gt=cursor[0]) | Q(next_check_at=cursor[0], pk__gt=cursor[1])
+            )
+        rows = list(qs.select_related("policy").order_by("next_check_at", "pk")[:batch_size])
         if not rows:
             break
         for row in rows:
-            seen.add(row.pk)
+            seen += 1
+            assert row.next_check_at is not None
+            cursor = (row.next_check_at, row.pk)
             _check_row(row, now)
-    return CheckResult(rows=len(seen), seconds=time.perf_counter() - started)
+    return CheckResult(rows=seen, seconds=time.perf_counter() - started)
 
 
 # --- promises --------------------------------------------------------------------------------
