@@ -104,3 +104,45 @@ def test_same_message_twice_makes_one_message(listener):
     send(listener, raw)
     assert Message.objects.filter(direction=Direction.INBOUND).count() == 1
     assert InboundEmail.objects.get().status == InboundStatus.PROCESSED
+
+
+@pytest.fixture
+def listener_env(monkeypatch):
+    from helpline.connectors.email.conf import email_config
+
+    def start(**env: str):
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        email_config.cache_clear()
+        from helpline.connectors.email.smtp_server import start_listener
+        from helpline.connectors.email.tests.conftest import free_port
+
+        return start_listener(host="127.0.0.1", port=free_port())
+
+    yield start
+    email_config.cache_clear()
+
+
+def test_message_over_the_size_limit_is_refused(mailbox, listener_env):
+    running = listener_env(HELPLINE_EMAIL_MAX_BYTES="2048")
+    try:
+        with pytest.raises(smtplib.SMTPException) as refused:
+            send(running, raw_email(body="x" * 5000))
+        assert "552" in str(refused.value) or "size" in str(refused.value).lower()
+        assert not InboundEmail.objects.exists()
+    finally:
+        running.stop()
+
+
+def test_listener_with_auth_requires_login(mailbox, listener_env):
+    running = listener_env(HELPLINE_SMTP_LISTENER_AUTH="relay:s3cret")
+    try:
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            send(running, raw_email())
+        assert refused.value.smtp_code == 530
+        with smtplib.SMTP(running.hostname, running.port, timeout=10) as client:
+            client.login("relay", "s3cret")
+            client.sendmail("ada@customer.test", ["support@example.org"], raw_email())
+        assert Ticket.objects.count() == 1
+    finally:
+        running.stop()
