@@ -279,3 +279,34 @@ def test_acknowledgement_template_is_editable_and_checked(mailbox, capture):
     row = ingest(raw_email())
     text = capture.wait_for(1)[0].message.get_body(("plain",)).get_content()
     assert text.startswith(f"Dear Ada Lovelace, ticket {row.ticket_id}. You will hear from us")
+
+
+def test_attachments_stored_with_safe_names_oversize_listed_html_sanitised(
+    mailbox, monkeypatch
+):
+    from helpline.connectors.email.conf import email_config
+
+    monkeypatch.setenv("HELPLINE_EMAIL_MAX_ATTACHMENT_BYTES", "1000")
+    email_config.cache_clear()
+    try:
+        row = ingest(
+            raw_email(
+                body="Photos attached.",
+                html='<p onclick="x()">Photos <script>alert(1)</script>attached.</p>',
+                attachments=[
+                    ("../../etc/passwd", b"small file", "text/plain"),
+                    ("huge.bin", b"\0" * 5000, "application/octet-stream"),
+                ],
+            )
+        )
+    finally:
+        email_config.cache_clear()
+    message = row.message
+    names = [a.filename for a in message.attachments.all()]
+    assert names == ["passwd"]
+    assert message.attachments.get().file.read() == b"small file"
+    assert message.metadata["email"]["skipped_attachments"] == [
+        {"filename": "huge.bin", "size": 5000}
+    ]
+    assert "<script" not in message.body_html and "onclick" not in message.body_html
+    assert "Photos" in message.body_html
