@@ -34,6 +34,7 @@ NAV: list[NavEntry] = [
     NavEntry("Live queue", "web:routing_queue", Role.SUPERVISOR, section="Supervise"),
     NavEntry("Routing", "web:routing_settings", Role.SUPERVISOR, section="Admin"),
     NavEntry("Email", "web:email_mailboxes", Role.ADMIN, section="Admin"),
+    NavEntry("Service levels", "web:sla_index", section="Admin"),
     NavEntry("Django admin", "admin:index", Role.ADMIN, section="Admin"),
 ]
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("routing/", include("helpline.web.views.routing")),
     path("triage/", include("helpline.web.views.triage")),
     path("email/", include("helpline.web.views.email")),
+    path("sla/", include("helpline.web.views.sla")),
 ]
