@@ -118,8 +118,11 @@ def test_agent_signs_in_replies_and_changes_status(live_server):
 
             # The search box filters the inbox in place (htmx).
             page.fill("input[name=q]", "kettle lid")
+            page.press("input[name=q]", "Enter")
             expect(page.locator("tr.row")).to_have_count(1)
+            expect(page).to_have_url(f"{live_server.url}/?view=open&q=kettle%20lid")
             page.fill("input[name=q]", "")
+            page.press("input[name=q]", "Enter")
             expect(page.locator("tr.row")).to_have_count(7)
 
             row.get_by_role("link", name="Kettle lid cracked after two weeks").click()
