@@ -85,3 +85,23 @@ def test_customer_note_is_added_through_the_service(agent_client, agent):
     note = CustomerNote.objects.get(customer=customer)
     assert (note.author, note.body) == (agent, "Call after 5pm")
     assert "Call after 5pm" in agent_client.get(url).content.decode()
+
+
+def test_customer_page_query_count_does_not_grow_with_tickets_and_orders(
+    agent_client, team_a, django_assert_max_num_queries
+):
+    customer = CustomerFactory()
+    url = reverse("web:customer_detail", args=[customer.pk])
+
+    def grow(n: int) -> int:
+        for i in range(n):
+            make_ticket(customer=customer, team=team_a, tags=["x"])
+            order_add(customer=customer, reference=f"R-{customer.pk}-{i}-{n}", product="Mug",
+                      amount=Decimal("5.00"), ordered_at=timezone.now())
+        with CaptureQueriesContext(connection) as ctx:
+            assert agent_client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert grow(3) == grow(20)
+    with django_assert_max_num_queries(10):
+        agent_client.get(url)
