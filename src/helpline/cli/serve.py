@@ -9,10 +9,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--demo", action="store_true", help="load demo data if the inbox is empty")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="web server processes (default 1); background work runs in this main process",
+    )
+    parser.add_argument(
         "--no-worker", action="store_true", help="do not run a worker in this process"
     )
     parser.add_argument(
-        "--smtp-port", type=int, default=2525, metavar="N",
+        "--smtp-port",
+        type=int,
+        default=2525,
+        metavar="N",
         help="port of the inbound SMTP listener on --host (default 2525; 0 turns it off)",
     )
 
@@ -53,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             lifespan="off",
             log_level="warning",
+            workers=max(1, args.workers),
         )
     finally:
         if listener is not None:
