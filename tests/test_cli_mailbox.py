@@ -1,4 +1,4 @@
-"""``helpline mailbox``: the operator's interface."""
+"""``helpline mailbox``: the operator's interface (tested here: cli is the top layer)."""
 
 from __future__ import annotations
 
