@@ -9,10 +9,13 @@ needs its own data loads it with htmx, e.g.
 from __future__ import annotations
 
 # In the right-hand column, between Properties and the customer panel.
-TICKET_SIDE_PANELS: list[str] = []
+TICKET_SIDE_PANELS: list[str] = ["web/triage/_slot_side.html"]
 
 # Under the body of each message of the conversation (check ``m.direction`` if it matters).
-MESSAGE_EXTRAS: list[str] = ["web/email/_message_extras.html"]
+MESSAGE_EXTRAS: list[str] = [
+    "web/email/_message_extras.html",
+    "web/triage/_slot_message.html",
+]
 
 # Under the reply/note composer (e.g. hints on the draft; the textarea is ``#composer-body``).
-COMPOSER_EXTRAS: list[str] = []
+COMPOSER_EXTRAS: list[str] = ["web/triage/_slot_composer.html"]
