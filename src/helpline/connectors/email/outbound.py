@@ -31,14 +31,23 @@ class SendResult:
 
 
 def _recipients(message: Message) -> tuple[list[str], list[str]]:
-    """(to, cc): whoever wrote last on the ticket (their Reply-To first), else the customer."""
+    """(to, cc): whoever wrote last on the ticket (their Reply-To first), else the customer; the
+    ticket's customer (if someone else wrote last) and the participants in Cc."""
     last_inbound = (
         Message.objects.filter(ticket_id=message.ticket_id, direction=Direction.INBOUND)
         .order_by("-created_at", "-id")
         .first()
     )
+    identity = (
+        Identity.objects.filter(customer_id=message.ticket.customer_id, kind=IdentityKind.EMAIL)
+        .order_by("-is_primary", "id")
+        .first()
+    )
+    customer_email = identity.value if identity is not None else ""
     to: list[str] = []
+    customer_wrote_last = True
     if last_inbound is not None:
+        customer_wrote_last = last_inbound.author_customer_id in (None, message.ticket.customer_id)
         info = (
             last_inbound.metadata.get("email") if isinstance(last_inbound.metadata, dict) else None
         )
@@ -46,17 +55,18 @@ def _recipients(message: Message) -> tuple[list[str], list[str]]:
             reply_to = info.get("reply_to") or []
             sender = info.get("from")
             to = [str(a) for a in reply_to][:1] or ([str(sender)] if sender else [])
-    if not to:
-        identity = (
-            Identity.objects.filter(customer_id=message.ticket.customer_id, kind=IdentityKind.EMAIL)
-            .order_by("-is_primary", "id")
-            .first()
-        )
-        if identity is not None:
-            to = [identity.value]
-    cc = [e for e in selectors.participant_emails(ticket_id=message.ticket_id) if e not in to]
+    if not to and customer_email:
+        to = [customer_email]
     if message.is_automatic:
-        cc = []  # an acknowledgement goes to the sender only
+        return to, []  # an acknowledgement goes to the sender only
+    cc: list[str] = []
+    if customer_email and not customer_wrote_last and customer_email not in to:
+        cc.append(customer_email)
+    cc += [
+        e
+        for e in selectors.participant_emails(ticket_id=message.ticket_id)
+        if e not in to and e not in cc
+    ]
     return to, cc
 
 

@@ -103,3 +103,18 @@ def test_unreachable_relay_gives_up_after_max_attempts(mailbox, agent, capture):
 
 def test_backoff_doubles():
     assert [services.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
+
+
+def test_reply_after_a_participant_wrote_goes_to_them_and_copies_the_customer(
+    mailbox, capture, agent
+):
+    ticket = _ticket(headers={"Cc": "bob@customer.test"})
+    capture.wait_for(1)
+    services.inbound_ingest(
+        raw=raw_email(sender="bob@customer.test", subject=f"Re: [#{ticket.pk}]", body="Me too."),
+        transport=Transport.SMTP,
+    )
+    reply_add(ticket=ticket, author=agent, body_text="Noted, both of you.")
+    got = capture.wait_for(2)[1]
+    assert got.message["To"] == "bob@customer.test"
+    assert got.message["Cc"] == "ada@customer.test"
