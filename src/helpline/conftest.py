@@ -22,3 +22,11 @@ def admin_user(db: None) -> User:
 @pytest.fixture
 def supervisor(db: None) -> User:
     return UserFactory(role=Role.SUPERVISOR)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """The cache is shared by processes (files or Redis); each test starts with it empty."""
+    from django.core.cache import cache
+
+    cache.clear()
