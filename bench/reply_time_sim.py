@@ -285,6 +285,13 @@ def main() -> None:
         f"promises at the SLA cap: {100 * capped / len(outcomes):.1f}%  "
         f"slipped (customer told): {len(answered) - kept}"
     )
+    free = [(o, replied) for o, replied in answered if not o.capped]
+    free_kept = sum(1 for o, replied in free if replied <= o.promise)
+    print(
+        f"promises below the SLA cap: {len(free)}, kept {100 * free_kept / max(len(free), 1):.1f}%;"
+        f" at the cap: {len(answered) - len(free)}, kept "
+        f"{100 * (kept - free_kept) / max(len(answered) - len(free), 1):.1f}%"
+    )
     print(
         f"actual wait (real minutes): median {statistics.median(waits):.0f}, "
         f"p90 {statistics.quantiles(waits, n=10)[-1]:.0f}"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncHour
 
 from helpline.core import clock
@@ -67,23 +67,31 @@ def measured_capacity(
     day_start, day_minutes = rate_window_start(calendar, now, SUSTAINED_WINDOW_MINUTES)
     day_count = replies.filter(created_at__gte=day_start, created_at__lt=now).count()
     zone = calendar.zone
-    profile = [0.0] * HOURS_PER_WEEK
-    hourly = (
-        replies.filter(created_at__gte=now - timedelta(weeks=PROFILE_WEEKS), created_at__lt=now)
-        .annotate(hour=TruncHour("created_at", tzinfo=zone))
-        .values("hour")
-        .annotate(n=Count("id"))
+    window = replies.filter(
+        created_at__gte=now - timedelta(weeks=PROFILE_WEEKS), created_at__lt=now
     )
-    for row in hourly:
-        local = row["hour"].astimezone(zone)
-        profile[local.weekday() * 24 + local.hour] += row["n"] / PROFILE_WEEKS
-    if count == 0 and not any(profile):
+    oldest = window.aggregate(oldest=Min("created_at"))["oldest"]
+    profile: list[float] | None = None
+    # A profile needs at least a week of history to know the shape of a week; divide by the
+    # weeks actually covered so a young helpdesk's rates are not understated.
+    if oldest is not None and now - oldest >= timedelta(days=7):
+        weeks = min(float(PROFILE_WEEKS), (now - oldest) / timedelta(weeks=1))
+        profile = [0.0] * HOURS_PER_WEEK
+        hourly = (
+            window.annotate(hour=TruncHour("created_at", tzinfo=zone))
+            .values("hour")
+            .annotate(n=Count("id"))
+        )
+        for row in hourly:
+            local = row["hour"].astimezone(zone)
+            profile[local.weekday() * 24 + local.hour] += row["n"] / weeks
+    if count == 0 and not any(profile or ()):
         return None
     agents = recent.exclude(author_user=None).values("author_user").distinct().count()
     return Capacity(
         replies_per_minute=count / minutes if minutes > 0 else 0.0,
         sustained_per_minute=day_count / day_minutes if day_minutes > 0 else None,
-        weekly_profile=tuple(profile),
+        weekly_profile=tuple(profile) if profile is not None else None,
         agents=agents or None,
     )
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from helpline.sla.business_hours import TWENTY_FOUR_SEVEN, CalendarSpec, weekdays
+from helpline.sla.business_hours import TWENTY_FOUR_SEVEN, CalendarSpec, Holiday, weekdays
 from helpline.sla.expected import (
     Capacity,
     ExpectedReply,
@@ -99,3 +99,33 @@ def test_expected_reply_at_uses_policy_then_the_measured_queue(frozen, agent):
     assert expected.basis == "queue"
     assert expected.work_ahead == 3  # the first ticket and the two before it
     assert frozen.current < expected.at < frozen.current + timedelta(minutes=240)
+
+
+def test_weekly_profile_carries_the_queue_over_closed_hours_and_holidays():
+    # Agents reply 6 an hour on weekdays 09-17 (Berlin); nothing otherwise.
+    profile = tuple(6.0 if d < 5 and 9 <= h < 17 else 0.0 for d in range(7) for h in range(24))
+    friday_1630 = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)
+    capacity = Capacity(replies_per_minute=0.1, weekly_profile=profile)
+    result = estimate_reply(
+        now=friday_1630,
+        calendar=BERLIN_OFFICE,
+        sla_due_at=None,
+        work_ahead=10,
+        capacity=capacity,
+    )
+    local = result.at.astimezone(BERLIN_OFFICE.zone)
+    assert result.basis == "queue"
+    assert (local.weekday(), 9) <= (0, local.hour) < (0, 12)  # Monday morning
+    closed_monday = CalendarSpec(
+        tz="Europe/Berlin",
+        intervals=BERLIN_OFFICE.intervals,
+        holidays=(Holiday(date(2026, 11, 30)),),
+    )
+    later = estimate_reply(
+        now=friday_1630,
+        calendar=closed_monday,
+        sla_due_at=None,
+        work_ahead=10,
+        capacity=capacity,
+    )
+    assert later.at.astimezone(BERLIN_OFFICE.zone).weekday() == 1  # the holiday is skipped
