@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",
     "huey.contrib.djhuey",
     "helpline.core",
     "helpline.accounts",
@@ -183,6 +184,10 @@ CACHES: dict[str, dict[str, Any]] = (
         }
     }
 )
+
+if HELPLINE_ENV == "test":
+    # Tests create many users; a real hasher costs ~0.3 s each. Never used outside tests.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
