@@ -101,3 +101,16 @@ def test_take_button(agent):
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert ticket.assignee == agent
+
+
+def test_take_partial_shows_only_for_waiting_tickets(agent):
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    ticket = make_ticket()
+    request = RequestFactory().get("/")
+    request.user = agent
+    html = render_to_string("web/routing/_take.html", {"ticket": ticket}, request=request)
+    assert reverse("web:routing_ticket_take", args=[ticket.pk]) in html
+    ticket.assignee = agent
+    assert "Take" not in render_to_string("web/routing/_take.html", {"ticket": ticket})
