@@ -32,8 +32,18 @@ from helpline.customers.choices import Channel, IdentityKind, OrderStatus
 from helpline.customers.models import Customer, CustomerNote, Identity, Order, Organisation
 from helpline.customers.services import identity_normalize
 from helpline.demo import texts
-from helpline.tickets.choices import DeliveryStatus, Direction, EventKind, Priority, Status
+from helpline.routing.services import routing_backfill
+from helpline.sla.services import sla_recompute_active
+from helpline.tickets.choices import (
+    ACTIVE_STATUSES,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    Priority,
+    Status,
+)
 from helpline.tickets.models import Message, Tag, Ticket, TicketEvent
+from helpline.triage.services import message_triage
 
 DEMO_AGENT_PASSWORD = "demo-agent-pass"  # noqa: S105 - printed and documented on purpose
 SPAN = timedelta(days=182)
@@ -483,6 +493,7 @@ def demo_load(*, customers: int = 300, tickets: int = 3000, seed: int = 7) -> st
                     "Happy to be a beta tester for the new app.",
                 )),
             )
+    _derive_for_open_work()
     messages = sum(len(b.messages) for b in built)
     active = sum(1 for b in built if b.ticket.status not in (Status.SOLVED, Status.CLOSED))
     return (
@@ -490,6 +501,22 @@ def demo_load(*, customers: int = 300, tickets: int = 3000, seed: int = 7) -> st
         f"agents sign in as e.g. {texts.AGENTS[1][1]} (supervisor {texts.AGENTS[0][1]}) "
         f"with password {DEMO_AGENT_PASSWORD}"
     )
+
+
+def _derive_for_open_work() -> None:
+    """The demo rows were bulk-written, past the event bus: compute what the bus would have.
+
+    SLA clocks and routing rows for every active ticket, and triage for their customers'
+    messages, so the inbox shows due times, the live queue has work and tickets show triage.
+    Solved history needs none of it.
+    """
+    sla_recompute_active()
+    routing_backfill()
+    inbound = Message.objects.filter(
+        ticket__status__in=ACTIVE_STATUSES, direction=Direction.INBOUND
+    ).values_list("pk", flat=True)
+    for message_id in inbound.iterator():
+        message_triage(message_id=message_id)
 
 
 def _write(built: list[_Built]) -> None:

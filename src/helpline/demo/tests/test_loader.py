@@ -8,7 +8,7 @@ import pytest
 from helpline.accounts.choices import Role
 from helpline.accounts.models import User
 from helpline.customers.choices import Channel, IdentityKind
-from helpline.customers.models import Customer, CustomerNote, Identity, Order
+from helpline.customers.models import Customer, Identity, Order
 from helpline.demo import texts
 from helpline.demo.loader import DEMO_AGENT_PASSWORD, demo_load, demo_load_if_empty
 from helpline.tickets.choices import ACTIVE_STATUSES, Direction, EventKind, Status
@@ -100,10 +100,9 @@ def test_staff_can_sign_in_and_one_agent_is_restricted():
 
 
 def _wipe() -> None:
-    # Row deletes without the ORM's cascade collector, which would visit other apps' tables.
-    for model in (TicketEvent, Message, Ticket.tags.through, Ticket, Identity, Order,
-                  CustomerNote, Customer):
-        model.objects.all()._raw_delete(using="default")
+    # Through the ORM, so the rows other apps derived (SLA clocks, routing, triage) go too.
+    Ticket.objects.all().delete()
+    Customer.objects.all().delete()
 
 
 def test_same_seed_same_data_other_seed_other_data():
@@ -131,3 +130,21 @@ def test_load_if_empty_loads_the_default_size_once():
     assert Customer.objects.count() == 300
     assert demo_load_if_empty() is None
     assert Ticket.objects.count() == 3000
+
+
+def test_open_work_has_sla_clocks_routing_rows_and_triage():
+    from helpline.routing.models import TicketRouting
+    from helpline.routing.services import LOAD_STATUSES
+    from helpline.sla.models import TicketSla
+    from helpline.tickets.choices import ACTIVE_STATUSES
+    from helpline.triage.models import MessageTriage
+
+    demo_load(customers=30, tickets=300, seed=3)
+    active = Ticket.objects.filter(status__in=ACTIVE_STATUSES)
+    assert active.exists()
+    assert TicketSla.objects.filter(ticket__in=active).count() == active.count()
+    routed = active.filter(status__in=LOAD_STATUSES)  # routing tracks work agents carry
+    assert routed.exists()
+    assert TicketRouting.objects.filter(ticket__in=routed).count() == routed.count()
+    inbound = Message.objects.filter(ticket__in=active, direction="inbound")
+    assert MessageTriage.objects.filter(message__in=inbound).count() == inbound.count()
