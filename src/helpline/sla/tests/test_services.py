@@ -418,3 +418,12 @@ def test_promise_is_settled_by_the_reply(frozen, agent):
 def test_recompute_of_a_deleted_ticket_is_a_no_op(frozen):
     assert ticket_sla_recompute(ticket_id=987654) is None
     assert SlaPolicy.objects.count() == 5
+
+
+def test_backfill_command_creates_missing_rows(frozen):
+    from django.core.management import call_command
+
+    ticket = make_ticket()
+    TicketSla.objects.all().delete()
+    call_command("sla_recompute")
+    assert sla(ticket).first_response_due_at == frozen.current + timedelta(hours=24)
