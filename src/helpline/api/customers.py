@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from helpline.accounts.models import User
 from helpline.api.auth import actor
 from helpline.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, paginate
 from helpline.api.params import reject_unknown_params
@@ -25,6 +26,7 @@ from helpline.customers.selectors import (
     customer_list,
 )
 from helpline.customers.services import customer_create, customer_update
+from helpline.tickets.permissions import customer_visible_to
 
 router = Router(tags=["customers"])
 
@@ -41,8 +43,12 @@ def _list_queryset(queryset: QuerySet[Customer]) -> QuerySet[Customer]:
     return queryset.select_related("organisation").prefetch_related("identities")
 
 
-def _customer(customer_id: int) -> Customer:
-    customer = customer_detail_queryset().filter(pk=customer_id).first()
+def _customer(customer_id: int, *, user: User | None = None) -> Customer:
+    """The customer, if ``user`` may see them (None: the caller just created it)."""
+    queryset = customer_detail_queryset()
+    if user is not None:
+        queryset = customer_visible_to(actor=user, queryset=queryset)
+    customer = queryset.filter(pk=customer_id).first()
     if customer is None:
         raise NotFound("Customer not found.")
     return customer
@@ -52,7 +58,7 @@ def _customer(customer_id: int) -> Customer:
 def customer_list_view(
     request: HttpRequest, params: Query[CustomerListParams]
 ) -> dict[str, object]:
-    actor(request)
+    user = actor(request)
     reject_unknown_params(request, CustomerListParams)
     lookups = [
         (IdentityKind.EMAIL, params.email),
@@ -72,7 +78,7 @@ def customer_list_view(
     else:
         queryset = customer_list(query=params.q or "")
     rows, next_cursor = paginate(
-        _list_queryset(queryset),
+        _list_queryset(customer_visible_to(actor=user, queryset=queryset)),
         cursor=params.cursor,
         limit=params.limit,
         keys=("id",),
@@ -107,14 +113,12 @@ def customer_create_view(request: HttpRequest, payload: CustomerCreateIn) -> Cus
     summary="Read a customer with identities and orders",
 )
 def customer_get(request: HttpRequest, customer_id: int) -> Customer:
-    actor(request)
-    return _customer(customer_id)
+    return _customer(customer_id, user=actor(request))
 
 
 @router.patch("/{int:customer_id}", response=CustomerDetailOut, summary="Change a customer")
 def customer_patch(request: HttpRequest, customer_id: int, payload: CustomerPatchIn) -> Customer:
-    actor(request)
-    customer = _customer(customer_id)
+    customer = _customer(customer_id, user=actor(request))
     if customer.merged_into_id is not None:
         raise Conflict(
             f"This customer was merged into customer {customer.merged_into_id}; change that one."

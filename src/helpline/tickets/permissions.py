@@ -6,6 +6,7 @@ from django.db.models import Q, QuerySet
 
 from helpline.accounts.models import User
 from helpline.core.errors import NotFound
+from helpline.customers.models import Customer
 from helpline.tickets.models import Ticket
 
 
@@ -35,3 +36,17 @@ def access_ticket(*, actor: User, ticket_id: int, for_update: bool = False) -> T
     if ticket is None:
         raise NotFound("Ticket not found.")
     return ticket
+
+
+def customer_visible_to(
+    *, actor: User, queryset: QuerySet[Customer] | None = None
+) -> QuerySet[Customer]:
+    """Customers ``actor`` may see: everyone for unrestricted staff; for an agent restricted to
+    her teams, the customers of tickets she may see (what she needs to answer them, no more)."""
+    qs = Customer.objects.all() if queryset is None else queryset
+    if not actor.is_active:
+        return qs.none()
+    if actor.restricted_to_teams and not actor.is_supervisor_or_admin:
+        visible = ticket_visible_to(actor=actor).values("customer_id")
+        return qs.filter(pk__in=visible)
+    return qs

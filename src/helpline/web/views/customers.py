@@ -10,10 +10,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods
 
+from helpline.accounts.models import User
 from helpline.core.errors import HelplineError
 from helpline.customers.models import Customer, CustomerNote
 from helpline.customers.selectors import customer_detail_queryset, customer_list
 from helpline.customers.services import customer_note_add
+from helpline.tickets.permissions import customer_visible_to
 from helpline.tickets.selectors import InboxView, TicketFilters, ticket_list
 from helpline.web.forms import CustomerNoteForm, CustomerSearchForm
 from helpline.web.pagination import page_by_id
@@ -31,7 +33,9 @@ def customer_index(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     query = data.get("q") or ""
     page = page_by_id(
-        customer_list(query=query).prefetch_related("identities"),
+        customer_visible_to(
+            actor=current_agent(request), queryset=customer_list(query=query)
+        ).prefetch_related("identities"),
         cursor=data.get("cursor") or None,
         size=PAGE_SIZE,
     )
@@ -49,9 +53,10 @@ def customer_index(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _customer(customer_id: int) -> Customer:
+def _customer(customer_id: int, *, agent: User) -> Customer:
+    """The customer if ``agent`` may see them; the same 404 for missing and forbidden."""
     customer = (
-        customer_detail_queryset()
+        customer_visible_to(actor=agent, queryset=customer_detail_queryset())
         .prefetch_related(
             Prefetch("notes", queryset=CustomerNote.objects.select_related("author"))
         )
@@ -67,7 +72,7 @@ def _customer(customer_id: int) -> Customer:
 @agent_required
 def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     agent = current_agent(request)
-    customer = _customer(customer_id)
+    customer = _customer(customer_id, agent=agent)
     note_form = CustomerNoteForm(request.POST or None)
     note_error = ""
     status = 200
