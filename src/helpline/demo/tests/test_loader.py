@@ -133,8 +133,8 @@ def test_load_if_empty_loads_the_default_size_once():
 
 
 def test_open_work_has_sla_clocks_routing_rows_and_triage():
-    from helpline.routing.models import TicketRouting
     from helpline.routing.choices import LOAD_STATUSES
+    from helpline.routing.models import TicketRouting
     from helpline.sla.models import TicketSla
     from helpline.tickets.choices import ACTIVE_STATUSES
     from helpline.triage.models import MessageTriage
