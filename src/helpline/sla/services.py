@@ -212,6 +212,7 @@ def _row_fields(row: TicketSla) -> dict[str, Any]:
 
 def _check_row(row: TicketSla, now: datetime, computed: Computed | None = None) -> None:
     """Raise whatever is due on ``row``, then store when to look again."""
+    attempted = False
     for target in TARGETS:
         due = getattr(row, f"{target}_due_at")
         warn = getattr(row, f"{target}_warn_at")
@@ -222,9 +223,11 @@ def _check_row(row: TicketSla, now: datetime, computed: Computed | None = None) 
             c: Clock = getattr(computed.clocks, target)
             if c.target is not None and c.met_at is not None and c.breached:
                 _transition(row, target, NotificationKind.BREACH, now, c.reached_at or now)
+                attempted = True
                 continue
         if breached is None and due is not None and due <= now:
             _transition(row, target, NotificationKind.BREACH, now, due)
+            attempted = True
         elif (
             getattr(row, f"{target}_warned_at") is None
             and breached is None
@@ -232,6 +235,7 @@ def _check_row(row: TicketSla, now: datetime, computed: Computed | None = None) 
             and warn <= now
         ):
             _transition(row, target, NotificationKind.WARNING, now, due)
+            attempted = True
     if (
         row.promised_at is not None
         and row.promised_at <= now
@@ -239,7 +243,10 @@ def _check_row(row: TicketSla, now: datetime, computed: Computed | None = None) 
         and row.promise_notices < MAX_PROMISE_NOTICES
     ):
         promise_slip_notify(ticket_id=row.ticket_id, now=now)
-    row.refresh_from_db()
+        attempted = True
+    if attempted:
+        # Won or lost, the flags moved (a lost race means another worker moved them).
+        row.refresh_from_db()
     TicketSla.objects.filter(pk=row.pk).update(next_check_at=_first_check(_row_fields(row), row))
 
 
@@ -290,7 +297,12 @@ def _transition(
             for user in _recipients(ticket, kind)
         )
         escalate = kind == NotificationKind.BREACH
-    if escalate:
+    policy = row.policy
+    if (
+        escalate
+        and policy is not None
+        and (policy.escalate_raise_priority or policy.escalate_team_id)
+    ):
         _escalate(ticket_id=row.ticket_id, policy_id=row.policy_id)
     return True
 
