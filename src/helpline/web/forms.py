@@ -12,6 +12,14 @@ from helpline.customers.choices import Channel
 from helpline.tickets.choices import Priority, Status
 from helpline.tickets.selectors import InboxView
 
+# The ticket views plus the SLA ones the web adds on top (priority queue, breaching, breached).
+URGENCY_VIEWS: dict[str, str] = {
+    "queue": "Priority queue",
+    "breaching": "Breaching soon",
+    "breached": "Breached",
+}
+INBOX_VIEW_CHOICES = (*InboxView.choices, *URGENCY_VIEWS.items())
+
 BLANK = ("", "Any")
 
 
@@ -28,7 +36,7 @@ class SignInForm(forms.Form):
 
 
 class InboxFilterForm(forms.Form):
-    view = forms.ChoiceField(choices=InboxView.choices, required=False)
+    view = forms.ChoiceField(choices=INBOX_VIEW_CHOICES, required=False)
     status = forms.ChoiceField(choices=[BLANK, *Status.choices], required=False)
     priority = forms.ChoiceField(choices=[BLANK, *Priority.choices], required=False)
     channel = forms.ChoiceField(choices=[BLANK, *Channel.choices], required=False)

@@ -57,6 +57,7 @@ class TicketRow:
     team: str
     updated: str
     updated_exact: str
+    ticket: Ticket  # for partials of other areas, e.g. the SLA badge (ticket.sla)
 
 
 def _ticket_url_prefix() -> str:
@@ -88,6 +89,7 @@ def ticket_rows(tickets: Iterable[Ticket]) -> list[TicketRow]:
                 team=t.team.name if t.team_id and t.team else "",
                 updated=relative_time(t.updated_at, now=now),
                 updated_exact=f"{timezone.localtime(t.updated_at):%Y-%m-%d %H:%M}",
+                ticket=t,
             )
         )
     return rows

@@ -1,9 +1,11 @@
-"""The inbox: the agent's views of the tickets she may see, filtered, newest activity first."""
+"""The inbox: the agent's views of the tickets she may see, filtered, newest activity first;
+and the SLA views, most urgent first (priority queue, breaching soon, breached)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -13,11 +15,14 @@ from django.views.decorators.http import require_GET
 
 from helpline.accounts.models import Team
 from helpline.accounts.selectors import team_list
+from helpline.core import clock
 from helpline.customers.choices import Channel
+from helpline.sla.selectors import tickets_breached, tickets_breaching_soon, tickets_by_urgency
 from helpline.tickets.choices import Priority, Status
+from helpline.tickets.models import Ticket
 from helpline.tickets.selectors import InboxView, TicketFilters, ticket_list
-from helpline.web.forms import InboxFilterForm
-from helpline.web.pagination import page_by_time_and_id
+from helpline.web.forms import INBOX_VIEW_CHOICES, URGENCY_VIEWS, InboxFilterForm
+from helpline.web.pagination import Page, page_by_time_and_id
 from helpline.web.presenters import ticket_rows
 from helpline.web.views.common import agent_required, current_agent, is_htmx
 
@@ -42,6 +47,18 @@ def _selects(teams: list[Team], data: dict[str, Any]) -> list[Select]:
     ]
 
 
+URGENCY_LIMIT = 50
+
+
+def _urgency_view(view: str, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The SLA-ordered views: the most urgent open work first, capped (no deep pages)."""
+    if view == "breaching":
+        return tickets_breaching_soon(queryset=tickets, now=clock.now())
+    if view == "breached":
+        return tickets_breached(queryset=tickets, now=clock.now())
+    return tickets_by_urgency(tickets)
+
+
 @require_GET
 @agent_required
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -51,7 +68,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     view = data.get("view") or InboxView.OPEN
     filters = TicketFilters(
-        view=view,
+        view=InboxView.OPEN if view in URGENCY_VIEWS else view,
         status=data.get("status") or None,
         priority=data.get("priority") or None,
         channel=data.get("channel") or None,
@@ -59,12 +76,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
         tag=data.get("tag") or None,
         query=data.get("q") or "",
     )
-    page = page_by_time_and_id(
-        ticket_list(actor=agent, filters=filters),
-        cursor=data.get("cursor") or None,
-        time_field="updated_at",
-        size=PAGE_SIZE,
-    )
+    tickets = ticket_list(actor=agent, filters=filters).select_related("sla")
+    page: Page[Ticket]
+    if view in URGENCY_VIEWS:
+        page = Page(
+            rows=list(_urgency_view(view, tickets)[:URGENCY_LIMIT]), next_cursor=None, is_first=True
+        )
+    else:
+        page = page_by_time_and_id(
+            tickets, cursor=data.get("cursor") or None, time_field="updated_at", size=PAGE_SIZE
+        )
     kept = {name: request.GET[name] for name in FILTER_FIELDS if request.GET.get(name)}
     selects = _selects(teams, data)
     base_query = urlencode({"view": view, **kept})
@@ -74,8 +95,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "rows": ticket_rows(page.rows),
         "selects": selects,
         "view": view,
-        "view_label": dict(InboxView.choices).get(view, "Tickets"),
-        "views": InboxView.choices,
+        "view_label": dict(INBOX_VIEW_CHOICES).get(view, "Tickets"),
+        "views": INBOX_VIEW_CHOICES,
+        "urgency_limit": URGENCY_LIMIT if view in URGENCY_VIEWS else None,
         "filtered": bool(kept),
         "base_query": base_query,
         "next_query": urlencode({"view": view, **kept, "cursor": page.next_cursor})
