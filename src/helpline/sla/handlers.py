@@ -17,6 +17,8 @@ def on_ticket_opened(event: TicketOpened) -> None:
 
 
 def on_message_received(event: MessageReceived) -> None:
+    if event.opens_ticket:
+        return  # on_ticket_opened already derived the clocks, this message included
     ticket_sla_recompute(ticket_id=event.ticket_id)
 
 

@@ -14,11 +14,16 @@ class TicketOpened:
 
 @dataclass(frozen=True)
 class MessageReceived:
-    """A customer wrote (inbound message on any channel)."""
+    """A customer wrote (inbound message on any channel).
+
+    ``opens_ticket`` is true for the first message of a new ticket, which also raised
+    ``TicketOpened``: subscribers to both can skip the duplicate work.
+    """
 
     ticket_id: int
     message_id: int
     channel: str
+    opens_ticket: bool = False
 
 
 @dataclass(frozen=True)

@@ -108,3 +108,17 @@ def test_empty_bodies_are_refused(agent):
         make_ticket(body_text="")
     with pytest.raises(ValidationError):
         reply_add(ticket=make_ticket(), author=agent, body_text="   ")
+
+
+def test_events_tell_an_opening_message_from_a_later_one(agent):
+    from helpline.core import bus
+    from helpline.tickets.events import MessageReceived
+
+    seen: list[MessageReceived] = []
+    bus.subscribe(MessageReceived, seen.append)
+    try:
+        ticket = make_ticket()
+        message_receive(ticket=ticket, body_text="any news?")
+    finally:
+        bus._subscribers[MessageReceived].remove(seen.append)
+    assert [e.opens_ticket for e in seen] == [True, False]
