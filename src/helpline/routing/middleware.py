@@ -24,9 +24,9 @@ class ActivityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        # Only a person's signed-in session counts: an API token is often a script or an
+        # integration, and must not make its owner look available for new work.
         user = getattr(request, "user", None)
-        if not isinstance(user, User):
-            user = getattr(request, "auth", None)  # an API call with a bearer token
         if (
             isinstance(user, User)
             and user.is_active

@@ -133,3 +133,25 @@ def test_old_drift_is_repaired_by_the_hourly_full_pass_only():
 
     services.routing_tick(now=quarter_past.replace(minute=0))
     assert TicketRouting.objects.get(pk=ticket.pk).load_agent_id == agent.pk
+
+
+def test_a_signed_in_page_view_is_activity_an_api_token_call_is_not(client):
+    from helpline.accounts.services import api_token_create
+
+    team = make_team()
+    agent = make_agent(teams=[team])
+    stale = timezone.now() - IDLE_AFTER - timedelta(seconds=1)
+    AgentProfile.objects.filter(pk=agent.pk).update(last_seen_at=stale)
+    services.presence_idle_sweep()
+    assert profile(agent).presence == Presence.AWAY
+
+    _, token = api_token_create(user=agent)
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    assert profile(agent).presence == Presence.AWAY  # a script's call is not the person
+
+    client.force_login(agent)
+    assert client.get("/").status_code == 200
+    assert (profile(agent).presence, profile(agent).presence_source) == (
+        Presence.ONLINE,
+        PresenceSource.ACTIVITY,
+    )

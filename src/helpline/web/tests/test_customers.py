@@ -102,6 +102,9 @@ def test_customer_page_query_count_does_not_grow_with_tickets_and_orders(
             assert agent_client.get(url).status_code == 200
         return len(ctx.captured_queries)
 
+    # The first request of an agent records her activity (routing presence); warm it up so
+    # the counts compare pages, not that once-a-minute write.
+    agent_client.get(url)
     assert grow(3) == grow(20)
     with django_assert_max_num_queries(10):
         agent_client.get(url)
