@@ -101,6 +101,7 @@ class PolicyIn(_In):
     pausing_statuses: list[Status] = Field(default_factory=lambda: [Status.PENDING, Status.ON_HOLD])
     warn_share: float = Field(0.75, gt=0, le=1)
     escalate_raise_priority: bool = False
+    escalate_notify_email: bool = False
     escalate_team_id: int | None = None
     targets: list[TargetSchema] = Field(min_length=1, max_length=4)
 
@@ -120,6 +121,7 @@ class PolicyOut(Schema):
     pausing_statuses: list[str]
     warn_share: float
     escalate_raise_priority: bool
+    escalate_notify_email: bool
     escalate_team_id: int | None
     targets: list[TargetSchema]
 
@@ -190,6 +192,7 @@ def _save_policy(request: HttpRequest, payload: PolicyIn, policy: SlaPolicy | No
         pausing_statuses=[str(s) for s in payload.pausing_statuses],
         warn_share=payload.warn_share,
         escalate_raise_priority=payload.escalate_raise_priority,
+        escalate_notify_email=payload.escalate_notify_email,
         escalate_team_id=payload.escalate_team_id,
         targets=[
             TargetIn(

@@ -84,3 +84,30 @@ def secret_key_from(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+@dataclass(frozen=True)
+class SmtpUrl:
+    host: str
+    port: int
+    user: str
+    password: str
+    use_ssl: bool
+
+
+def parse_smtp_url(name: str, raw: str) -> SmtpUrl:
+    """``smtp://[user:password@]host:port`` (plain or STARTTLS-less) or ``smtps://`` (TLS)."""
+    parts = urlsplit(raw)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ConfigError(f"{name} must look like smtp://[user:password@]host:port or smtps://…")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError as exc:
+        raise ConfigError(f"{name} has an invalid port") from exc
+    return SmtpUrl(
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or ""),
+        password=unquote(parts.password or ""),
+        use_ssl=parts.scheme == "smtps",
+    )

@@ -14,6 +14,7 @@ from helpline.config.env import (
     env_int,
     env_str,
     parse_database_url,
+    parse_smtp_url,
     secret_key_from,
 )
 
@@ -219,6 +220,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("HELPLINE_SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Mail Helpline sends to its own staff (SLA breach emails) goes through the same relay as
+# replies to customers; without one it is not sent (the notification still shows in the UI).
+_smtp_url = env_str("HELPLINE_SMTP_URL")
+DEFAULT_FROM_EMAIL = env_str("HELPLINE_EMAIL_FROM", "helpline@localhost")
+if _smtp_url:
+    _smtp = parse_smtp_url("HELPLINE_SMTP_URL", _smtp_url)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT, EMAIL_USE_SSL = _smtp.host, _smtp.port, _smtp.use_ssl
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp.user, _smtp.password
+    EMAIL_TIMEOUT = 20
+STAFF_EMAIL_ENABLED = bool(_smtp_url)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HELPLINE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
 

@@ -121,6 +121,9 @@ class SlaPolicy(models.Model):
     pausing_statuses = models.JSONField(default=default_pausing_statuses, blank=True)
     warn_share = models.FloatField(default=0.75)
     escalate_raise_priority = models.BooleanField(default=False)
+    escalate_notify_email = models.BooleanField(
+        default=False, help_text="On a breach, email the assignee and the supervisors too."
+    )
     escalate_team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -239,6 +242,11 @@ class Notification(models.Model):
     text = models.CharField(max_length=300)
     created_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
+    # Email copy (policy's escalate_notify_email): wanted, then sent or failed with the reason.
+    email_wanted = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-id")

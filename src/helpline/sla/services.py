@@ -10,6 +10,7 @@ workers checking the same row never raise it twice (no row locks, SQLite has non
 from __future__ import annotations
 
 import logging
+import smtplib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -262,6 +265,11 @@ def _transition(
         # A breach implies the warning; never warn after the breach.
         updates[f"{target}_warned_at"] = Coalesce(F(f"{target}_warned_at"), now)
     escalate = False
+    email = (
+        kind == NotificationKind.BREACH
+        and row.policy is not None
+        and row.policy.escalate_notify_email
+    )
     with transaction.atomic():
         if qs.update(**updates) != 1:
             return False
@@ -293,6 +301,7 @@ def _transition(
                 target=target,
                 text=text[:300],
                 created_at=now,
+                email_wanted=email,
             )
             for user in _recipients(ticket, kind)
         )
@@ -352,6 +361,53 @@ def _escalate(*, ticket_id: int, policy_id: int | None) -> None:
         logger.warning(
             "SLA escalation of ticket %s skipped: ticket changed concurrently", ticket_id
         )
+
+
+MAX_EMAIL_ATTEMPTS = 5
+
+
+def notification_emails_send(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Send the email copies of notifications that want one; returns how many were sent.
+
+    Each row is claimed with a conditional update before sending, so two workers never send
+    the same one. A failed send releases the claim with the server's answer and is retried on
+    the next tick, up to MAX_EMAIL_ATTEMPTS.
+    """
+    if not settings.STAFF_EMAIL_ENABLED:
+        return 0  # no relay configured: the notifications stay in the UI only
+    now = now or clock.now()
+    pending = list(
+        Notification.objects.filter(
+            email_wanted=True, emailed_at__isnull=True, email_attempts__lt=MAX_EMAIL_ATTEMPTS
+        )
+        .select_related("user", "ticket")
+        .order_by("id")[:limit]
+    )
+    sent = 0
+    for note in pending:
+        claimed = Notification.objects.filter(
+            pk=note.pk, emailed_at__isnull=True, email_attempts=note.email_attempts
+        ).update(emailed_at=now, email_attempts=F("email_attempts") + 1)
+        if not claimed:
+            continue
+        try:
+            send_mail(
+                subject=f"[Helpline] {note.text}",
+                message=(
+                    f"{note.text}.\n\nTicket #{note.ticket_id}: {note.ticket.subject}\n"
+                    f"Open it in Helpline to answer the customer.\n"
+                ),
+                from_email=None,
+                recipient_list=[note.user.email],
+            )
+        except (OSError, smtplib.SMTPException) as exc:
+            Notification.objects.filter(pk=note.pk).update(
+                emailed_at=None, email_error=f"{type(exc).__name__}: {exc}"[:300]
+            )
+            logger.warning("SLA notification %s not emailed: %s", note.pk, exc)
+            continue
+        sent += 1
+    return sent
 
 
 # --- the tick --------------------------------------------------------------------------------
@@ -583,6 +639,7 @@ def policy_save(
     pausing_statuses: Sequence[str] = (Status.PENDING, Status.ON_HOLD),
     warn_share: float = 0.75,
     escalate_raise_priority: bool = False,
+    escalate_notify_email: bool = False,
     escalate_team_id: int | None = None,
 ) -> SlaPolicy:
     """Create or replace a policy and its targets; open tickets are recomputed afterwards."""
@@ -646,6 +703,7 @@ def policy_save(
         policy.pausing_statuses = sorted(set(pausing_statuses))
         policy.warn_share = warn_share
         policy.escalate_raise_priority = escalate_raise_priority
+        policy.escalate_notify_email = escalate_notify_email
         policy.escalate_team_id = escalate_team_id
         policy.save()
         policy.targets.all().delete()

@@ -7,7 +7,7 @@ import logging
 from huey.contrib.djhuey import db_task
 
 from helpline.core.tasks import on_tick
-from helpline.sla.services import sla_check, sla_recompute_active
+from helpline.sla.services import notification_emails_send, sla_check, sla_recompute_active
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +17,7 @@ def sla_tick() -> None:
     result = sla_check()
     if result.rows:
         logger.info("SLA check: %d rows in %.3f s", result.rows, result.seconds)
+    notification_emails_send()
 
 
 @db_task()  # type: ignore[untyped-decorator]

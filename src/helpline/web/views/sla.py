@@ -55,6 +55,9 @@ class PolicyForm(forms.Form):
     )
     warn_share = forms.FloatField(min_value=0.05, max_value=1, initial=0.75)
     escalate_raise_priority = forms.BooleanField(required=False)
+    escalate_notify_email = forms.BooleanField(
+        required=False, label="Email the assignee and supervisors on a breach"
+    )
     escalate_team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -166,6 +169,7 @@ def _policy_initial(policy: SlaPolicy) -> dict[str, Any]:
         "pausing_statuses": policy.pausing_statuses,
         "warn_share": policy.warn_share,
         "escalate_raise_priority": policy.escalate_raise_priority,
+        "escalate_notify_email": policy.escalate_notify_email,
         "escalate_team": policy.escalate_team_id,
     }
     for target in policy.targets.all():
@@ -214,6 +218,7 @@ def policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpRespo
                     pausing_statuses=data["pausing_statuses"],
                     warn_share=data["warn_share"],
                     escalate_raise_priority=data["escalate_raise_priority"],
+                    escalate_notify_email=data["escalate_notify_email"],
                     escalate_team_id=data["escalate_team"].pk if data["escalate_team"] else None,
                 )
             except PermissionDenied as exc:
