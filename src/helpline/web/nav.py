@@ -26,11 +26,11 @@ class NavEntry:
 
 
 NAV: list[NavEntry] = [
+    NavEntry("Priority queue", "web:inbox", section="Inbox", query="view=queue", default=True),
     NavEntry("My open", "web:inbox", section="Inbox", query="view=mine"),
     NavEntry("Unassigned", "web:inbox", section="Inbox", query="view=unassigned"),
-    NavEntry("All open", "web:inbox", section="Inbox", query="view=open", default=True),
+    NavEntry("All open", "web:inbox", section="Inbox", query="view=open"),
     NavEntry("All tickets", "web:inbox", section="Inbox", query="view=all"),
-    NavEntry("Priority queue", "web:inbox", section="Inbox", query="view=queue"),
     NavEntry("Breaching soon", "web:inbox", section="Inbox", query="view=breaching"),
     NavEntry("Breached", "web:inbox", section="Inbox", query="view=breached"),
     NavEntry("Customers", "web:customer_list"),

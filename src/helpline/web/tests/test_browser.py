@@ -49,24 +49,43 @@ def _seed() -> tuple[Ticket, str]:
     ben = UserFactory(name="Ben Okafor")
     now = timezone.now()
     maria = CustomerFactory(name="Maria Lopez", email="maria.lopez@example.test")
-    order_add(customer=maria, reference="A-1042", product="Aurora Kettle 1.7 l",
-              amount=Decimal("49.90"), ordered_at=now - timedelta(days=12))
-    order_add(customer=maria, reference="A-0977", product="Descaler, 3 pack",
-              amount=Decimal("9.50"), ordered_at=now - timedelta(days=80))
+    order_add(
+        customer=maria,
+        reference="A-1042",
+        product="Aurora Kettle 1.7 l",
+        amount=Decimal("49.90"),
+        ordered_at=now - timedelta(days=12),
+    )
+    order_add(
+        customer=maria,
+        reference="A-0977",
+        product="Descaler, 3 pack",
+        amount=Decimal("9.50"),
+        ordered_at=now - timedelta(days=80),
+    )
     customer_note_add(customer=maria, author=ana, body="Long-time customer; prefers email.")
-    make_ticket(customer=maria, subject="Invoice for order A-0977", team=billing,
-                body_text="Could you send me the invoice again?")
+    make_ticket(
+        customer=maria,
+        subject="Invoice for order A-0977",
+        team=billing,
+        body_text="Could you send me the invoice again?",
+    )
     others = [
         ("Jonas Weber", "chat", "Where is my parcel?", "high", billing, ["shipping"]),
-        ("Aiko Tanaka", "phone", "Refund not received after return", "urgent", billing,
-         ["refund"]),
+        ("Aiko Tanaka", "phone", "Refund not received after return", "urgent", billing, ["refund"]),
         ("Liam O'Brien", "web", "Grinder makes a loud noise", "normal", hardware, []),
         ("Sofia Rossi", "social", "Discount code does not apply", "low", None, ["promo"]),
         ("Noah Martin", "email", "Change delivery address", "normal", None, []),
     ]
     for name, channel, subject, priority, team, tags in others:
-        ticket = make_ticket(customer=CustomerFactory(name=name), channel=channel,
-                             subject=subject, priority=priority, team=team, tags=tags)
+        ticket = make_ticket(
+            customer=CustomerFactory(name=name),
+            channel=channel,
+            subject=subject,
+            priority=priority,
+            team=team,
+            tags=tags,
+        )
         if team is hardware:
             ticket_update(ticket=ticket, actor=ana, assignee=ben)
     ticket = make_ticket(
@@ -82,8 +101,12 @@ def _seed() -> tuple[Ticket, str]:
         priority="high",
         tags=["kettle", "warranty"],
     )
-    reply_add(ticket=ticket, author=ben, body_text="Hi Maria, sorry to hear that! "
-              "Could you tell me the serial number under the base?")
+    reply_add(
+        ticket=ticket,
+        author=ben,
+        body_text="Hi Maria, sorry to hear that! "
+        "Could you tell me the serial number under the base?",
+    )
     ticket.refresh_from_db()
     ticket_update(ticket=ticket, actor=ben, status=Status.PENDING)
     ticket.refresh_from_db()
@@ -110,7 +133,9 @@ def test_agent_signs_in_replies_and_changes_status(live_server):
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
 
-            expect(page.locator("h1")).to_have_text("All open")
+            expect(page.locator("h1")).to_have_text(
+                "Priority queue"
+            )  # the default: most urgent first
             row = page.locator(f"tr[data-ticket='{ticket.pk}']")
             expect(row).to_contain_text("Maria Lopez")
             expect(row).to_contain_text("Open")  # the customer wrote back: reopened
@@ -120,7 +145,7 @@ def test_agent_signs_in_replies_and_changes_status(live_server):
             page.fill("input[name=q]", "kettle lid")
             page.press("input[name=q]", "Enter")
             expect(page.locator("tr.row")).to_have_count(1)
-            expect(page).to_have_url(f"{live_server.url}/?view=open&q=kettle%20lid")
+            expect(page).to_have_url(f"{live_server.url}/?view=queue&q=kettle%20lid")
             page.fill("input[name=q]", "")
             page.press("input[name=q]", "Enter")
             expect(page.locator("tr.row")).to_have_count(7)

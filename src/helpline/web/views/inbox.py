@@ -48,6 +48,7 @@ def _selects(teams: list[Team], data: dict[str, Any]) -> list[Select]:
 
 
 URGENCY_LIMIT = 50
+DEFAULT_VIEW = "queue"
 
 
 def _urgency_view(view: str, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
@@ -66,7 +67,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     teams = list(team_list())
     form = InboxFilterForm(request.GET, teams=teams)
     data = form.cleaned_data if form.is_valid() else {}
-    view = data.get("view") or InboxView.OPEN
+    # The default is the priority queue: the most urgent work (earliest SLA due) on top.
+    view = data.get("view") or DEFAULT_VIEW
     filters = TicketFilters(
         view=InboxView.OPEN if view in URGENCY_VIEWS else view,
         status=data.get("status") or None,
