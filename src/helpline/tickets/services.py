@@ -327,11 +327,12 @@ def _tags(names: Iterable[str]) -> list[Tag]:
     for name in cleaned:
         if len(name) > 50:
             raise ValidationError(f"Tag {name[:20]!r}… is longer than 50 characters.", field="tags")
-    tags = []
-    for name in cleaned:
-        tag, _ = Tag.objects.get_or_create(name=name)
-        tags.append(tag)
-    return tags
+    if not cleaned:
+        return []
+    # Two queries whatever the number of tags: create the missing names (a concurrent creator
+    # of the same name is absorbed by the unique constraint), then read them all back.
+    Tag.objects.bulk_create([Tag(name=name) for name in cleaned], ignore_conflicts=True)
+    return list(Tag.objects.filter(name__in=cleaned).order_by("name"))
 
 
 def ticket_update(

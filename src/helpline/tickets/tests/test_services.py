@@ -122,3 +122,20 @@ def test_events_tell_an_opening_message_from_a_later_one(agent):
     finally:
         bus._subscribers[MessageReceived].remove(seen.append)
     assert [e.opens_ticket for e in seen] == [True, False]
+
+
+def test_tags_cost_the_same_queries_for_one_or_many(agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def update_with(names: list[str]) -> int:
+        ticket = make_ticket()
+        with CaptureQueriesContext(connection) as ctx:
+            ticket_update(ticket=ticket, actor=agent, tags=names)
+        return len(ctx.captured_queries)
+
+    one = update_with(["billing"])
+    many = update_with([f"tag-{i}" for i in range(12)])
+    assert one == many
+    ticket = make_ticket(tags=["Refund", "refund ", "VIP"])
+    assert list(ticket.tags.values_list("name", flat=True)) == ["refund", "vip"]
