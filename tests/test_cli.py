@@ -7,7 +7,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,15 +14,13 @@ from pathlib import Path
 
 import pytest
 
-HELPLINE = [sys.executable, "-m", "helpline.cli"]
+from tests.cli_helpers import HELPLINE, clean_env, run
 
 
 def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
-    env["HELPLINE_DATA_DIR"] = str(data_dir)
     if os.environ.get("HELPLINE_DATABASE_URL"):
         pytest.skip("the CLI test runs on the embedded default (SQLite)")
-    return env
+    return clean_env(data_dir)
 
 
 def _free_port() -> int:
@@ -77,43 +74,21 @@ def test_serve_from_an_empty_data_dir_prints_admin_and_reports_healthy(tmp_path)
 
 def test_createadmin_and_token_create(tmp_path):
     env = _env(tmp_path / "data")
-    created = subprocess.run(
-        [*HELPLINE, "createadmin", "--email", "Boss@Example.com", "--password", "s3cret-enough"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    created = run(
+        "createadmin", "--email", "Boss@Example.com", "--password", "s3cret-enough", env=env
     )
     assert created.returncode == 0, created.stderr
-    again = subprocess.run(
-        [*HELPLINE, "createadmin", "--email", "boss@example.com", "--password", "x" * 12],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    again = run("createadmin", "--email", "boss@example.com", "--password", "x" * 12, env=env)
     assert again.returncode == 1
     assert "already exists" in again.stderr
 
-    token = subprocess.run(
-        [*HELPLINE, "token", "create", "--email", "boss@example.com"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    token = run("token", "create", "--email", "boss@example.com", env=env)
     assert token.returncode == 0, token.stderr
     lines = token.stdout.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("hl_")
     assert len(lines[0]) > 30
 
-    unknown = subprocess.run(
-        [*HELPLINE, "token", "create", "--email", "nobody@example.com"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    unknown = run("token", "create", "--email", "nobody@example.com", env=env)
     assert unknown.returncode == 1
     assert unknown.stdout == ""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 import redis
+
+from tests.cli_helpers import HELPLINE, clean_env, run
 
 REDIS_URL = os.environ.get("HELPLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -24,24 +25,14 @@ def test_worker_on_redis_answers_a_ping_from_another_process(tmp_path):
     if os.environ.get("HELPLINE_DATABASE_URL"):
         pytest.skip("runs on the embedded database with a Redis queue")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
-    env.update({"HELPLINE_DATA_DIR": str(tmp_path), "HELPLINE_REDIS_URL": REDIS_URL})
-    helpline = [sys.executable, "-m", "helpline.cli"]
-    migrate = subprocess.run(
-        [*helpline, "manage", "migrate", "-v0"], env=env, capture_output=True, timeout=120
-    )
+    env = clean_env(tmp_path, HELPLINE_REDIS_URL=REDIS_URL)
+    migrate = run("manage", "migrate", "-v0", env=env)
     assert migrate.returncode == 0, migrate.stderr
     worker = subprocess.Popen(
-        [*helpline, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [*HELPLINE, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        answered = subprocess.run(
-            [*helpline, "manage", "worker_ping", "--timeout", "60"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        answered = run("manage", "worker_ping", "--timeout", "60", env=env)
         assert answered.returncode == 0, answered.stderr
         assert "answered" in answered.stdout
         assert f":{worker.pid}" in answered.stdout
@@ -53,15 +44,7 @@ def test_worker_on_redis_answers_a_ping_from_another_process(tmp_path):
 def test_worker_ping_fails_clearly_without_a_worker(tmp_path):
     if os.environ.get("HELPLINE_DATABASE_URL"):
         pytest.skip("runs on the embedded database")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
-    env["HELPLINE_DATA_DIR"] = str(tmp_path)
-    helpline = [sys.executable, "-m", "helpline.cli"]
-    result = subprocess.run(
-        [*helpline, "manage", "worker_ping", "--timeout", "2"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = clean_env(tmp_path)
+    result = run("manage", "worker_ping", "--timeout", "2", env=env)
     assert result.returncode == 1
     assert "no worker answered" in result.stderr
