@@ -245,6 +245,9 @@ class Notification(models.Model):
     # Email copy (policy's escalate_notify_email): wanted, then sent or failed with the reason.
     email_wanted = models.BooleanField(default=False)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # Set by the worker that is sending it; a claim older than the stale limit (the worker died
+    # mid-send) is taken again, so a crash delays the email instead of losing it.
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(default=0)
     email_error = models.CharField(max_length=300, blank=True)
 

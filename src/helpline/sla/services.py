@@ -364,21 +364,29 @@ def _escalate(*, ticket_id: int, policy_id: int | None) -> None:
 
 
 MAX_EMAIL_ATTEMPTS = 5
+EMAIL_CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
 def notification_emails_send(*, now: datetime | None = None, limit: int = 200) -> int:
     """Send the email copies of notifications that want one; returns how many were sent.
 
     Each row is claimed with a conditional update before sending, so two workers never send
-    the same one. A failed send releases the claim with the server's answer and is retried on
-    the next tick, up to MAX_EMAIL_ATTEMPTS.
+    the same one; ``emailed_at`` is written only after the relay accepted it. A failed send
+    releases the claim with the server's answer and is retried on the next tick, up to
+    MAX_EMAIL_ATTEMPTS; a claim left by a worker that died mid-send is retaken once stale.
     """
     if not settings.STAFF_EMAIL_ENABLED:
         return 0  # no relay configured: the notifications stay in the UI only
     now = now or clock.now()
+    unclaimed = Q(email_claimed_at__isnull=True) | Q(
+        email_claimed_at__lt=now - EMAIL_CLAIM_STALE_AFTER
+    )
     pending = list(
         Notification.objects.filter(
-            email_wanted=True, emailed_at__isnull=True, email_attempts__lt=MAX_EMAIL_ATTEMPTS
+            unclaimed,
+            email_wanted=True,
+            emailed_at__isnull=True,
+            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
         )
         .select_related("user", "ticket")
         .order_by("id")[:limit]
@@ -386,8 +394,8 @@ def notification_emails_send(*, now: datetime | None = None, limit: int = 200) -
     sent = 0
     for note in pending:
         claimed = Notification.objects.filter(
-            pk=note.pk, emailed_at__isnull=True, email_attempts=note.email_attempts
-        ).update(emailed_at=now, email_attempts=F("email_attempts") + 1)
+            unclaimed, pk=note.pk, emailed_at__isnull=True, email_attempts=note.email_attempts
+        ).update(email_claimed_at=now, email_attempts=F("email_attempts") + 1)
         if not claimed:
             continue
         try:
@@ -402,10 +410,11 @@ def notification_emails_send(*, now: datetime | None = None, limit: int = 200) -
             )
         except (OSError, smtplib.SMTPException) as exc:
             Notification.objects.filter(pk=note.pk).update(
-                emailed_at=None, email_error=f"{type(exc).__name__}: {exc}"[:300]
+                email_claimed_at=None, email_error=f"{type(exc).__name__}: {exc}"[:300]
             )
             logger.warning("SLA notification %s not emailed: %s", note.pk, exc)
             continue
+        Notification.objects.filter(pk=note.pk).update(emailed_at=clock.now(), email_error="")
         sent += 1
     return sent
 

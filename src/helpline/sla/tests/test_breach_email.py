@@ -99,3 +99,18 @@ def test_refused_relay_keeps_the_copy_for_a_retry(frozen, settings):
     notification_emails_send()
     note.refresh_from_db()
     assert note.email_attempts == 2
+
+
+def test_a_claim_left_by_a_dead_worker_is_retaken_once_stale(frozen, relay):
+    make_policy(first=60, escalate_notify_email=True)
+    ticket_update(ticket=make_ticket(), actor=None, assignee=UserFactory(email="ana@helpline.test"))
+    frozen.advance(minutes=61)
+    sla_check()
+    # A worker claimed the copy and died before the relay answered.
+    Notification.objects.update(email_claimed_at=frozen.current, email_attempts=1)
+
+    assert notification_emails_send() == 0  # the claim is fresh: someone may still be sending
+    frozen.advance(minutes=11)
+    assert notification_emails_send() == 1
+    assert [m["To"] for m in relay.messages] == ["ana@helpline.test"]
+    assert Notification.objects.get().emailed_at is not None
