@@ -42,6 +42,10 @@ if not SECRET_KEY:
     SECRET_KEY = secret_key_from(DATA_DIR)
 elif PRODUCTION and len(SECRET_KEY) < 32:
     raise ConfigError("HELPLINE_SECRET_KEY must be at least 32 characters in production")
+# Previous keys, comma-separated: still accepted for signatures and stored secrets (core.crypto).
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in env_str("HELPLINE_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 
 ALLOWED_HOSTS = [h.strip() for h in env_str("HELPLINE_ALLOWED_HOSTS", "").split(",") if h.strip()]
 if not ALLOWED_HOSTS:

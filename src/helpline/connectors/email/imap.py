@@ -1,8 +1,11 @@
 """IMAP polling: fetch new messages, ingest each, and mark it seen only after its ticket commits.
 
 ``imap_poll`` is one pass (the tick calls it for every IMAP mailbox not polled in the last
-minute); ``imap_watch`` is the worker-side loop that waits with IDLE between passes where the
-server offers it (``helpline mailbox watch``). Progress is kept in the mailbox row (UIDVALIDITY
+minute and not held by a watcher); ``imap_watch`` is the loop that waits with IDLE between
+passes where the server offers it, one thread per mailbox, kept by ``ImapWatchers`` in
+``helpline serve`` (and ``helpline mailbox watch``). TLS (``imaps://`` or ``?starttls``) checks
+the certificate against the system CAs or ``?ca_file=``; ``?auth=xoauth2`` logs in with an
+OAuth access token. Progress is kept in the mailbox row (UIDVALIDITY
 and the last UID done), so a restart resumes where it stopped and deduplication by Message-ID
 covers the overlap.
 """
@@ -12,26 +15,36 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
+import os
 import re
 import select
+import socket
 import ssl
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Q
 
 from helpline.config.env import ConfigError
 from helpline.connectors.email.choices import Transport
 from helpline.connectors.email.models import Mailbox
-from helpline.core import clock
+from helpline.core import clock, crypto
 
 logger = logging.getLogger(__name__)
 POLL_EVERY = timedelta(seconds=55)
 TIMEOUT = 20.0
+
+
+class ImapError(imaplib.IMAP4.error):
+    """A failure worth showing the admin as it is (TLS trust, login refused), without secrets."""
+
+
+_QUERY_KEYS = {"auth", "ca_file", "tls_verify", "starttls"}
 
 
 @dataclass(frozen=True)
@@ -43,11 +56,46 @@ class ImapTarget:
     password: str
     folder: str
     xoauth2: bool
+    starttls: bool = False
+    ca_file: str = ""
+    verify: bool = True
+
+    def __repr__(self) -> str:  # never print the password or token
+        return f"ImapTarget({self.username}@{self.host}:{self.port}/{self.folder})"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Certificate and host name checked against the system CAs, or only ``ca_file``'s."""
+        if self.ca_file:
+            try:
+                context = ssl.create_default_context(cafile=self.ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"Cannot read the CA file {self.ca_file}: {exc}") from exc
+        else:
+            context = ssl.create_default_context()
+        if not self.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+def _flag(query: dict[str, list[str]], key: str, default: bool) -> bool:
+    if key not in query:
+        return default
+    value = query[key][-1].strip().lower()
+    if value in {"", "1", "yes", "true", "on"}:
+        return True
+    if value in {"0", "no", "false", "off"}:
+        return False
+    raise ConfigError(f"The IMAP URL's {key} must be yes or no, got {value!r}")
 
 
 def parse_imap_url(raw: str) -> ImapTarget:
-    """``imaps://user:password@host:993/INBOX`` (``imap://`` plain; ``?auth=xoauth2`` takes the
-    password as an OAuth access token, for Gmail and Microsoft 365)."""
+    """``imaps://user:password@host:993/INBOX`` (``imap://`` plain, ``imap://…?starttls`` to
+    upgrade). Options: ``?auth=xoauth2`` takes the password as an OAuth access token (Gmail,
+    Microsoft 365); ``?ca_file=/path/ca.pem`` trusts only that CA instead of the system's;
+    ``?tls_verify=no`` turns certificate checks off (never the default)."""
+    if isinstance(raw, crypto.UnreadableSecret):
+        raise ConfigError(f"The stored IMAP URL is unreadable. {raw}")
     parts = urlsplit(raw.strip())
     if parts.scheme not in {"imap", "imaps"}:
         raise ConfigError(f"The IMAP URL must be imap:// or imaps://, got {parts.scheme!r}")
@@ -58,7 +106,19 @@ def parse_imap_url(raw: str) -> ImapTarget:
     except ValueError as exc:
         raise ConfigError("The IMAP URL has a bad port.") from exc
     tls = parts.scheme == "imaps"
-    query = parse_qs(parts.query)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    unknown = set(query) - _QUERY_KEYS
+    if unknown:
+        raise ConfigError(
+            f"Unknown IMAP URL option(s) {', '.join(sorted(unknown))}; "
+            f"known: {', '.join(sorted(_QUERY_KEYS))}"
+        )
+    auth = query.get("auth", [""])[-1].lower()
+    if auth not in {"", "password", "xoauth2"}:
+        raise ConfigError(f"The IMAP URL's auth must be password or xoauth2, got {auth!r}")
+    starttls = _flag(query, "starttls", False)
+    if tls and starttls:
+        raise ConfigError("starttls is for imap://; imaps:// is TLS from the first byte")
     return ImapTarget(
         host=parts.hostname,
         port=port or (993 if tls else 143),
@@ -66,24 +126,86 @@ def parse_imap_url(raw: str) -> ImapTarget:
         username=unquote(parts.username),
         password=unquote(parts.password or ""),
         folder=unquote(parts.path.lstrip("/")) or "INBOX",
-        xoauth2=query.get("auth", [""])[0].lower() == "xoauth2",
+        xoauth2=auth == "xoauth2",
+        starttls=starttls,
+        ca_file=query.get("ca_file", [""])[-1],
+        verify=_flag(query, "tls_verify", True),
     )
 
 
-def imap_connect(target: ImapTarget) -> imaplib.IMAP4:
-    conn: imaplib.IMAP4
-    if target.tls:
-        conn = imaplib.IMAP4_SSL(
-            target.host, target.port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT
+def _server_text(exc: BaseException) -> str:
+    arg = exc.args[0] if exc.args else exc
+    if isinstance(arg, bytes):
+        return arg.decode("utf-8", "replace")
+    return str(arg)
+
+
+def _tls_error(target: ImapTarget, exc: ssl.SSLError) -> ImapError:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        detail = exc.verify_message or exc.reason or str(exc)
+        hint = (
+            f"check that {target.ca_file} is the CA that signed the server's certificate"
+            if target.ca_file
+            else "if the server uses a private CA, add ?ca_file=/path/to/ca.pem to the IMAP URL"
         )
-    else:
-        conn = imaplib.IMAP4(target.host, target.port, timeout=TIMEOUT)
-    if target.xoauth2:
-        token = f"user={target.username}\x01auth=Bearer {target.password}\x01\x01".encode()
-        conn.authenticate("XOAUTH2", lambda _challenge: token)
-    else:
-        conn.login(target.username, target.password)
+        return ImapError(
+            f"TLS certificate of {target.host}:{target.port} refused ({detail}); {hint}."
+        )
+    return ImapError(f"TLS with {target.host}:{target.port} failed: {exc.reason or exc}")
+
+
+def imap_connect(target: ImapTarget) -> imaplib.IMAP4:
+    """Connect, secure and log in; failures are :class:`ImapError` with a message for admins."""
+    conn: imaplib.IMAP4
+    try:
+        if target.tls:
+            conn = imaplib.IMAP4_SSL(
+                target.host, target.port, ssl_context=target.ssl_context(), timeout=TIMEOUT
+            )
+        else:
+            conn = imaplib.IMAP4(target.host, target.port, timeout=TIMEOUT)
+            if target.starttls:
+                conn.starttls(ssl_context=target.ssl_context())
+    except ssl.SSLError as exc:
+        raise _tls_error(target, exc) from exc
+    try:
+        _login(conn, target)
+    except BaseException:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            conn.shutdown()
+        raise
     return conn
+
+
+def _login(conn: imaplib.IMAP4, target: ImapTarget) -> None:
+    where = f"{target.username} on {target.host}:{target.port}"
+    if not target.xoauth2:
+        try:
+            conn.login(target.username, target.password)
+        except imaplib.IMAP4.error as exc:
+            raise ImapError(f"IMAP login as {where} refused: {_server_text(exc)}") from exc
+        return
+    token = f"user={target.username}\x01auth=Bearer {target.password}\x01\x01".encode()
+    server_said: list[bytes] = []
+
+    def respond(challenge: bytes) -> bytes:
+        # The first challenge is empty; a second one is the server's JSON error, which the
+        # client must acknowledge with an empty line (RFC 7628 style) before the final NO.
+        if server_said or challenge:
+            server_said.append(challenge)
+            return b""
+        server_said.append(b"")
+        return token
+
+    try:
+        conn.authenticate("XOAUTH2", respond)
+    except imaplib.IMAP4.error as exc:
+        detail = next((c for c in server_said if c), b"").decode("utf-8", "replace")
+        raise ImapError(
+            f"XOAUTH2 login as {where} refused: {_server_text(exc)}"
+            + (f" (server said {detail})" if detail else "")
+            + "; the access token is wrong or expired."
+        ) from exc
 
 
 def _uidvalidity(conn: imaplib.IMAP4) -> int | None:
@@ -152,20 +274,33 @@ def imap_poll(mailbox: Mailbox) -> int:
             conn.logout()
 
 
+def _record_error(mailbox_id: int, exc: BaseException, **extra: object) -> None:
+    text = f"{type(exc).__name__}: {exc}"[:2000]
+    Mailbox.objects.filter(pk=mailbox_id).update(imap_error=text, **extra)
+
+
+_POLL_ERRORS = (TimeoutError, OSError, imaplib.IMAP4.error, ssl.SSLError, ConfigError)
+
+
 def imap_poll_due() -> int:
-    """Poll every active IMAP mailbox not polled within the last minute (tick job)."""
-    cutoff = clock.now() - POLL_EVERY
+    """Poll every active IMAP mailbox not polled within the last minute (tick job).
+
+    Mailboxes an IDLE watcher holds (``imap_watch_until`` in the future) are left to it.
+    """
+    now = clock.now()
+    cutoff = now - POLL_EVERY
     total = 0
-    for mailbox in Mailbox.objects.filter(transport=Transport.IMAP, is_active=True).filter(
-        Q(imap_polled_at__isnull=True) | Q(imap_polled_at__lt=cutoff)
-    ):
+    due = (
+        Mailbox.objects.filter(transport=Transport.IMAP, is_active=True)
+        .filter(Q(imap_polled_at__isnull=True) | Q(imap_polled_at__lt=cutoff))
+        .exclude(imap_watch_until__gt=now)
+    )
+    for mailbox in due:
         try:
             total += imap_poll(mailbox)
-        except (OSError, imaplib.IMAP4.error, ConfigError, ssl.SSLError) as exc:
+        except _POLL_ERRORS as exc:
             logger.warning("IMAP poll of %s failed: %s", mailbox.address, exc)
-            Mailbox.objects.filter(pk=mailbox.pk).update(
-                imap_error=f"{type(exc).__name__}: {exc}"[:2000], imap_polled_at=clock.now()
-            )
+            _record_error(mailbox.pk, exc, imap_polled_at=clock.now())
     return total
 
 
@@ -207,34 +342,151 @@ def imap_idle(conn: imaplib.IMAP4, *, timeout: float, stop: threading.Event | No
 
 
 def imap_watch(mailbox_id: int, stop: threading.Event, *, idle_seconds: float = 25 * 60) -> None:
-    """Poll a mailbox, then wait with IDLE (or sleep 60 s without it), until ``stop`` is set."""
+    """Poll a mailbox, then wait with IDLE (or sleep 60 s without it), until ``stop`` is set.
+
+    A changed ``imap_url`` reconnects; a deactivated mailbox ends the loop. Failures are
+    recorded on the mailbox (``imap_error``) and retried with backoff up to 5 minutes.
+    """
     failures = 0
-    while not stop.is_set():
-        try:
-            close_old_connections()
-            mailbox = Mailbox.objects.get(pk=mailbox_id)
-            target = parse_imap_url(mailbox.imap_url)
-            conn = imap_connect(target)
+    try:
+        while not stop.is_set():
             try:
-                has_idle = b"IDLE" in {c.upper() for c in _caps(conn)}
-                while not stop.is_set():
-                    imap_poll_connection(mailbox, conn, target.folder)
-                    failures = 0
-                    if has_idle:
-                        imap_idle(conn, timeout=idle_seconds, stop=stop)
-                    else:
-                        stop.wait(60)
-                    mailbox.refresh_from_db()
-            finally:
-                with contextlib.suppress(OSError, imaplib.IMAP4.error):
-                    conn.logout()
-        except (TimeoutError, OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
-            failures += 1
-            logger.warning("IMAP watch of mailbox %s: %s", mailbox_id, exc)
-            Mailbox.objects.filter(pk=mailbox_id).update(
-                imap_error=f"{type(exc).__name__}: {exc}"[:2000]
+                close_old_connections()
+                mailbox = Mailbox.objects.get(pk=mailbox_id)
+                if not mailbox.is_active or mailbox.transport != Transport.IMAP:
+                    return
+                url = mailbox.imap_url
+                target = parse_imap_url(url)
+                conn = imap_connect(target)
+                try:
+                    has_idle = b"IDLE" in {c.upper() for c in _caps(conn)}
+                    while not stop.is_set():
+                        imap_poll_connection(mailbox, conn, target.folder)
+                        failures = 0
+                        if has_idle:
+                            imap_idle(conn, timeout=idle_seconds, stop=stop)
+                        else:
+                            stop.wait(60)
+                        close_old_connections()
+                        mailbox.refresh_from_db()
+                        if not mailbox.is_active or mailbox.imap_url != url:
+                            break
+                finally:
+                    with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                        conn.logout()
+            except Mailbox.DoesNotExist:
+                return
+            except (*_POLL_ERRORS, DatabaseError) as exc:
+                failures += 1
+                logger.warning("IMAP watch of mailbox %s: %s", mailbox_id, exc)
+                with contextlib.suppress(DatabaseError):
+                    _record_error(mailbox_id, exc)
+                stop.wait(min(300, 5 * 2**failures))
+    finally:
+        connection.close()
+
+
+WATCH_LEASE = timedelta(seconds=90)
+
+
+class ImapWatchers:
+    """Keeps one IDLE watcher thread per active IMAP mailbox, in the serve process.
+
+    A watcher runs only under a lease held in the mailbox row (``imap_watcher``,
+    ``imap_watch_until``), claimed and renewed by a conditional update every ``rescan_seconds``:
+    across processes and machines one watcher per mailbox, and the minute tick keeps polling
+    any mailbox whose watcher went away (its lease runs out after 90 s).
+    """
+
+    def __init__(
+        self,
+        *,
+        rescan_seconds: float = 20.0,
+        idle_seconds: float = 9 * 60,
+        holder: str | None = None,
+    ) -> None:
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.rescan_seconds = rescan_seconds
+        self.idle_seconds = idle_seconds
+        self._stop = threading.Event()
+        self._watchers: dict[int, tuple[threading.Thread, threading.Event]] = {}
+        self._supervisor = threading.Thread(target=self._run, name="imap-watchers", daemon=True)
+
+    def start(self) -> ImapWatchers:
+        self._supervisor.start()
+        return self
+
+    @property
+    def watching(self) -> set[int]:
+        return {pk for pk, (thread, _) in self._watchers.items() if thread.is_alive()}
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    close_old_connections()
+                    self.rescan()
+                except DatabaseError as exc:
+                    logger.warning("IMAP watchers: %s", exc)
+                self._stop.wait(self.rescan_seconds)
+        finally:
+            connection.close()
+
+    def rescan(self) -> set[int]:
+        """Claim or renew the lease of every active IMAP mailbox that is free or ours, start
+        watchers for new ones, stop those we no longer hold. Returns the mailboxes held."""
+        now = clock.now()
+        held: set[int] = set()
+        for pk in Mailbox.objects.filter(transport=Transport.IMAP, is_active=True).values_list(
+            "pk", flat=True
+        ):
+            claimed = (
+                Mailbox.objects.filter(pk=pk, transport=Transport.IMAP, is_active=True)
+                .filter(
+                    Q(imap_watcher=self.holder)
+                    | Q(imap_watch_until__isnull=True)
+                    | Q(imap_watch_until__lt=now)
+                )
+                .update(imap_watcher=self.holder, imap_watch_until=now + WATCH_LEASE)
             )
-            stop.wait(min(300, 5 * 2**failures))
+            if claimed:
+                held.add(pk)
+        for pk, (thread, stop) in list(self._watchers.items()):
+            if pk not in held or not thread.is_alive():
+                stop.set()
+                del self._watchers[pk]
+        for pk in held - set(self._watchers):
+            stop = threading.Event()
+            thread = threading.Thread(
+                target=imap_watch,
+                args=(pk, stop),
+                kwargs={"idle_seconds": self.idle_seconds},
+                name=f"imap-watch-{pk}",
+                daemon=True,
+            )
+            self._watchers[pk] = (thread, stop)
+            thread.start()
+        return held
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop every watcher and give the leases back, so the tick takes over at once."""
+        self._stop.set()
+        if self._supervisor.is_alive():
+            self._supervisor.join(timeout)
+        for _thread, stop in self._watchers.values():
+            stop.set()
+        for thread, _ in self._watchers.values():
+            thread.join(timeout)
+        self._watchers.clear()
+        with contextlib.suppress(DatabaseError):
+            Mailbox.objects.filter(imap_watcher=self.holder).update(
+                imap_watcher="", imap_watch_until=None
+            )
+
+
+def start_watchers(*, rescan_seconds: float = 20.0, idle_seconds: float = 9 * 60) -> ImapWatchers:
+    """Start IDLE watchers for the IMAP mailboxes (``helpline serve``, ``mailbox watch``)."""
+    return ImapWatchers(rescan_seconds=rescan_seconds, idle_seconds=idle_seconds).start()
 
 
 def _caps(conn: imaplib.IMAP4) -> set[bytes]:

@@ -13,6 +13,7 @@ from helpline.connectors.email.choices import (
     OutboundStatus,
     Transport,
 )
+from helpline.core.crypto import EncryptedTextField
 from helpline.customers.models import Customer
 from helpline.tickets.models import Message, Ticket
 
@@ -31,14 +32,16 @@ class Mailbox(models.Model):
     """An address customers write to, and how its mail reaches Helpline.
 
     ``imap_url`` carries the IMAP credentials (``imaps://user:password@host:port/INBOX``);
-    ``smtp_url`` is this mailbox's own outbound relay, else ``HELPLINE_SMTP_URL`` is used.
+    ``smtp_url`` is this mailbox's own outbound relay, else ``HELPLINE_SMTP_URL`` is used. Both
+    are encrypted at rest (``core.crypto``). ``imap_watcher``/``imap_watch_until`` are the lease of
+    the process keeping an IDLE connection open on the mailbox; the tick leaves it alone then.
     """
 
     address = models.CharField(max_length=254, unique=True)
     name = models.CharField(max_length=200, blank=True)
     transport = models.CharField(max_length=10, choices=Transport.choices, default=Transport.SMTP)
-    imap_url = models.CharField(max_length=1000, blank=True)
-    smtp_url = models.CharField(max_length=1000, blank=True)
+    imap_url = EncryptedTextField(blank=True)
+    smtp_url = EncryptedTextField(blank=True)
     is_active = models.BooleanField(default=True)
     reply_target_hours = models.PositiveIntegerField(default=24)
     non_participant_policy = models.CharField(
@@ -53,6 +56,8 @@ class Mailbox(models.Model):
     imap_last_uid = models.BigIntegerField(default=0)
     imap_polled_at = models.DateTimeField(null=True, blank=True)
     imap_error = models.TextField(blank=True)
+    imap_watcher = models.CharField(max_length=200, blank=True)
+    imap_watch_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

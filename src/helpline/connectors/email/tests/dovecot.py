@@ -1,20 +1,33 @@
-"""A throw-away Dovecot IMAP server on a loopback port, for the IMAP tests.
+"""A throw-away Dovecot IMAP server on loopback ports, for the IMAP tests.
 
-Debian's dovecot-imapd with a config written to a temp dir: plaintext auth on 127.0.0.1 only,
-one user from a passwd-file, mail stored as the ``mail`` user (never uid 0), the daemon's output
-sent to a file (a pipe nobody reads would block it).
+Debian's dovecot-imapd with a config written to a temp dir: one user from a passwd-file, mail
+stored as the ``mail`` user (never uid 0), the daemon's output sent to a file (a pipe nobody
+reads would block it). Three ways in:
+
+- ``imap`` on ``port``: plaintext login allowed (and STARTTLS offered);
+- ``imaps`` on ``tls_port``: TLS from the first byte, with a certificate for 127.0.0.1 and
+  ``localhost`` signed by a CA generated for this run (``ca_file``);
+- XOAUTH2/OAUTHBEARER: Dovecot's ``oauth2`` passdb asks a tiny HTTP server here (RFC 7662
+  token introspection, ``POST token=…``) whether the bearer token is valid; it knows one token,
+  ``oauth_token``, for ``user``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+from helpline.connectors.email.tests.tlsutil import Pki, make_pki
 
 DOVECOT = "/usr/sbin/dovecot"
 
@@ -24,14 +37,22 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{cert}
+ssl_key = <{key}
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:{root}/mail/%u
 passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN username_format=%u {root}/users
 }}
 userdb {{
@@ -44,22 +65,105 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
+    ssl = yes
   }}
 }}
 """
+
+OAUTH2_CONFIG = """\
+introspection_mode = post
+introspection_url = http://127.0.0.1:{port}/introspect
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
+@dataclass
+class TokenServer:
+    """The OAuth provider's introspection endpoint, reduced to one valid token."""
+
+    token: str
+    user: str
+    httpd: ThreadingHTTPServer
+    asked: list[str] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def start_token_server(*, token: str, user: str) -> TokenServer:
+    server: TokenServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
+            presented = form.get("token", [""])[0]
+            server.asked.append(presented)
+            answer: dict[str, object] = {"active": False}
+            if presented == server.token:
+                answer = {"active": True, "username": server.user, "scope": "imap"}
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = TokenServer(token=token, user=user, httpd=httpd)
+    threading.Thread(target=httpd.serve_forever, name="oauth-introspect", daemon=True).start()
+    return server
 
 
 @dataclass
 class Dovecot:
     root: Path
     port: int
+    tls_port: int
     user: str
     password: str
+    pki: Pki
+    oauth: TokenServer
     process: subprocess.Popen[bytes]
 
-    def url(self, folder: str = "INBOX") -> str:
-        return f"imap://{self.user}:{self.password}@127.0.0.1:{self.port}/{folder}"
+    @property
+    def ca_file(self) -> Path:
+        return self.pki.ca_file
+
+    @property
+    def oauth_token(self) -> str:
+        return self.oauth.token
+
+    def url(
+        self,
+        folder: str = "INBOX",
+        *,
+        tls: bool = False,
+        host: str = "127.0.0.1",
+        secret: str | None = None,
+        query: str = "",
+    ) -> str:
+        scheme, port = ("imaps", self.tls_port) if tls else ("imap", self.port)
+        password = quote(self.password if secret is None else secret, safe="")
+        return (
+            f"{scheme}://{self.user}:{password}@{host}:{port}/{folder}"
+            + (f"?{query}" if query else "")
+        )
+
+    def log(self) -> str:
+        return _log(self.root)
 
     def stop(self) -> None:
         self.process.terminate()
@@ -68,6 +172,7 @@ class Dovecot:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+        self.oauth.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -75,14 +180,34 @@ def available() -> bool:
     return Path(DOVECOT).exists() and os.geteuid() == 0 and shutil.which("chown") is not None
 
 
-def start(port: int, *, user: str = "helpdesk", password: str = "s3cret-imap") -> Dovecot:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start(
+    port: int,
+    *,
+    user: str = "helpdesk",
+    password: str = "s3cret-imap",
+    oauth_token: str = "ya29.test-access-token-valid",
+) -> Dovecot:
     root = Path(tempfile.mkdtemp(prefix="hl-dovecot-"))
     root.chmod(0o755)
     for sub in ("run", "state", "mail"):
         (root / sub).mkdir()
     shutil.chown(root / "mail", user="mail", group="mail")
     (root / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
-    (root / "dovecot.conf").write_text(CONFIG.format(root=root, port=port))
+    pki = make_pki(root / "tls")
+    oauth = start_token_server(token=oauth_token, user=user)
+    (root / "oauth2.conf.ext").write_text(OAUTH2_CONFIG.format(port=oauth.port))
+    tls_port = _free_port()
+    (root / "dovecot.conf").write_text(
+        CONFIG.format(
+            root=root, port=port, tls_port=tls_port, cert=pki.cert_file, key=pki.key_file
+        )
+    )
     output = (root / "output.log").open("wb")
     process = subprocess.Popen(
         [DOVECOT, "-F", "-c", str(root / "dovecot.conf")],
@@ -94,13 +219,27 @@ def start(port: int, *, user: str = "helpdesk", password: str = "s3cret-imap") -
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            oauth.stop()
             raise RuntimeError((root / "output.log").read_text() + _log(root))
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return Dovecot(root=root, port=port, user=user, password=password, process=process)
+            for p in (port, tls_port):
+                with socket.create_connection(("127.0.0.1", p), timeout=0.5):
+                    pass
         except OSError:
             time.sleep(0.1)
+            continue
+        return Dovecot(
+            root=root,
+            port=port,
+            tls_port=tls_port,
+            user=user,
+            password=password,
+            pki=pki,
+            oauth=oauth,
+            process=process,
+        )
     process.terminate()
+    oauth.stop()
     raise RuntimeError("dovecot did not start: " + _log(root))
 
 
