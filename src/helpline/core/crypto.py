@@ -141,3 +141,20 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         if isinstance(value, UnreadableSecret):
             return value.stored
         return encrypt(str(value))
+
+
+def reencrypt(
+    queryset: models.QuerySet[Any], fields: list[str]
+) -> tuple[int, list[tuple[Any, str]]]:
+    """Rewrite ``fields`` of every row under the current key (after a key rotation, with the old
+    key in the fallbacks). Returns how many rows were rewritten and ``(pk, str(row))`` of those
+    no configured key can read, which are left as they are."""
+    rewritten = 0
+    unreadable: list[tuple[Any, str]] = []
+    for row in queryset.iterator():
+        values = {name: getattr(row, name) for name in fields}
+        if any(isinstance(v, UnreadableSecret) for v in values.values()):
+            unreadable.append((row.pk, str(row)))
+            continue
+        rewritten += type(row)._default_manager.filter(pk=row.pk).update(**values)
+    return rewritten, unreadable

@@ -45,6 +45,17 @@ def tick() -> None:
 
 
 @db_task()  # type: ignore[untyped-decorator]
+def outbox_drain_task() -> None:
+    """Deliver the outbox's due events; a drain that ran out of time hands over to a new task so
+    that other queued work is not starved."""
+    from helpline.core import outbox
+
+    outbox.outbox_drain()
+    if outbox.outbox_due():
+        outbox_drain_task()
+
+
+@db_task()  # type: ignore[untyped-decorator]
 def ping() -> str:
     """Answer with the worker's name: proves the queue path from enqueuer to worker end to end."""
     return heartbeat.worker_name()

@@ -13,6 +13,7 @@ from helpline.tickets.events import ReplyAdded, TicketChanged, TicketOpened
 
 
 def on_ticket_opened(event: TicketOpened) -> None:
+    """Deferred: the worker routes a new ticket a moment after it is accepted."""
     services.ticket_route(ticket_id=event.ticket_id)
 
 
@@ -33,7 +34,7 @@ def routing_tick() -> None:
 
 
 def register() -> None:
-    bus.subscribe(TicketOpened, on_ticket_opened)
+    bus.subscribe(TicketOpened, on_ticket_opened, deferred=True)
     bus.subscribe(TicketChanged, on_ticket_changed)
     bus.subscribe(ReplyAdded, on_reply_added)
     on_tick(routing_tick)

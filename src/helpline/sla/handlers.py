@@ -1,4 +1,8 @@
-"""Reactions to tickets' events: every change that can move a clock recomputes it at once.
+"""Reactions to tickets' events: every change that can move a clock recomputes it.
+
+A customer's new ticket or message is handled by the worker (deferred, through the outbox), a
+moment after it is accepted; an agent's own reply or change is handled inline, so the badge she
+sees next is already right.
 
 Recomputing derives the clocks from the ticket's whole history, so handling an event twice, or
 late, gives the same result. A failure is logged by the bus; the next event or a backfill
@@ -36,7 +40,7 @@ def on_ticket_changed(event: TicketChanged) -> None:
 
 
 def register() -> None:
-    bus.subscribe(TicketOpened, on_ticket_opened)
-    bus.subscribe(MessageReceived, on_message_received)
+    bus.subscribe(TicketOpened, on_ticket_opened, deferred=True)
+    bus.subscribe(MessageReceived, on_message_received, deferred=True)
     bus.subscribe(ReplyAdded, on_reply_added)
     bus.subscribe(TicketChanged, on_ticket_changed)

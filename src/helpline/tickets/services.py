@@ -145,11 +145,11 @@ def ticket_open(
         if tags:
             ticket.tags.set(_tags(tags))
         _event(ticket, actor, EventKind.CREATED, {"channel": channel, "subject": subject})
-        bus.publish(TicketOpened(ticket_id=ticket.pk, customer_id=customer.pk, channel=channel))
         bus.publish(
+            TicketOpened(ticket_id=ticket.pk, customer_id=customer.pk, channel=channel),
             MessageReceived(
                 ticket_id=ticket.pk, message_id=message.pk, channel=channel, opens_ticket=True
-            )
+            ),
         )
     return ticket
 

@@ -2,7 +2,7 @@
 
 Secrets are masked right away, in the process that received the message (under a
 millisecond), so no agent ever loads the page with a card number on it; the analysis itself
-runs in a task. The retrain check hangs on the periodic tick.
+runs in the worker (a deferred subscriber). The retrain check hangs on the periodic tick.
 """
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ from helpline.triage import services, tasks
 
 
 def on_message_received(event: MessageReceived) -> None:
+    """Inline: mask secrets before anyone can read them."""
     services.message_pii_redact(message_id=event.message_id)
-    tasks.triage_message(event.message_id)
+
+
+def on_message_received_triage(event: MessageReceived) -> None:
+    """Deferred: language, intent, sentiment, urgency."""
+    services.message_triage(message_id=event.message_id)
 
 
 def triage_tick() -> None:
@@ -26,4 +31,5 @@ def triage_tick() -> None:
 
 def register() -> None:
     bus.subscribe(MessageReceived, on_message_received)
+    bus.subscribe(MessageReceived, on_message_received_triage, deferred=True)
     on_tick(triage_tick)

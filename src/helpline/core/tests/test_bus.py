@@ -5,12 +5,20 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
-from helpline.core import bus
+from helpline.core import bus, outbox
+from helpline.core.models import OutboxEvent
 
 
 @dataclass(frozen=True)
 class Happened:
     value: int
+
+
+@dataclass(frozen=True)
+class Moved:
+    ticket_id: int
+    changes: tuple[str, ...]
+    note: str | None = None
 
 
 @pytest.fixture
@@ -22,7 +30,15 @@ def received():
 
     bus.subscribe(Happened, handler)
     yield got
-    bus._subscribers.pop(Happened, None)
+    bus.unsubscribe(Happened, handler)
+
+
+@pytest.fixture
+def deferred_received():
+    got: list[object] = []
+    bus.subscribe(Moved, got.append, deferred=True)
+    yield got
+    bus.unsubscribe(Moved, got.append)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,8 +62,11 @@ def test_failing_handler_does_not_stop_the_others(received):
     def broken(event: Happened) -> None:
         raise ValueError("boom")
 
-    bus._subscribers[Happened].insert(0, broken)
-    bus.publish(Happened(3))
+    bus._inline[Happened].insert(0, broken)
+    try:
+        bus.publish(Happened(3))
+    finally:
+        bus.unsubscribe(Happened, broken)
     assert received == [3]
 
 
@@ -59,3 +78,129 @@ def test_subscribing_twice_registers_once(received):
     bus.subscribe(Happened, handler)
     names = bus.subscribers()[f"{__name__}.Happened"]
     assert len(names) == 2
+    bus.unsubscribe(Happened, handler)
+
+
+# --- deferred subscribers: the outbox --------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferred_event_is_written_in_the_transaction_and_delivered_after_commit(
+    deferred_received,
+):
+    with transaction.atomic():
+        bus.publish(Moved(ticket_id=7, changes=("status", "team")))
+        # The row is part of the writer's transaction: it exists before the commit...
+        assert OutboxEvent.objects.filter(topic=bus.topic_of(Moved)).count() == 1
+        assert deferred_received == []
+    # ...and (tasks run immediately under test) is delivered and removed right after it.
+    assert deferred_received == [Moved(ticket_id=7, changes=("status", "team"))]
+    assert isinstance(deferred_received[0].changes, tuple)
+    assert OutboxEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deferred_event_of_rolled_back_transaction_leaves_no_row(deferred_received):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        bus.publish(Moved(ticket_id=8, changes=()))
+        raise RuntimeError("rollback")
+    assert OutboxEvent.objects.count() == 0
+    assert deferred_received == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_after_commit_loses_nothing_the_next_drain_delivers(
+    deferred_received, monkeypatch
+):
+    """Simulate a process that died between its commit and waking the worker: the row is
+    there, a later drain (the worker or the tick) delivers it exactly as published."""
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+    with transaction.atomic():
+        bus.publish(Moved(ticket_id=9, changes=("priority",), note="x"))
+    assert deferred_received == []
+    assert OutboxEvent.objects.count() == 1
+    assert outbox.outbox_drain() == 1
+    assert deferred_received == [Moved(ticket_id=9, changes=("priority",), note="x")]
+    assert outbox.outbox_drain() == 0  # delivered once, row gone
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failing_deferred_handler_is_retried_with_backoff_then_kept_as_failed(frozen_clock):
+    calls: list[int] = []
+
+    def flaky(event: Moved) -> None:
+        calls.append(event.ticket_id)
+        raise ValueError("database of record is down")
+
+    bus.subscribe(Moved, flaky, deferred=True)
+    try:
+        bus.publish(Moved(ticket_id=10, changes=()))
+        row = OutboxEvent.objects.get()
+        assert calls == [10]
+        assert row.attempts == 1 and row.failed_at is None
+        assert "database of record is down" in row.last_error
+        assert row.available_at == frozen_clock.current + outbox.backoff(1)
+        assert outbox.outbox_drain() == 0  # not due yet: nothing retried early
+        for attempt in range(2, outbox.MAX_ATTEMPTS + 1):
+            frozen_clock.advance(seconds=outbox.backoff(attempt - 1).total_seconds())
+            outbox.outbox_drain()
+            assert len(calls) == attempt
+        row.refresh_from_db()
+        assert row.failed_at is not None  # kept for an operator, never retried again
+        frozen_clock.advance(days=1)
+        outbox.outbox_drain()
+        assert len(calls) == outbox.MAX_ATTEMPTS
+    finally:
+        bus.unsubscribe(Moved, flaky)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_workers_lease_runs_out_and_another_worker_takes_the_event(
+    deferred_received, frozen_clock, monkeypatch
+):
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+    bus.publish(Moved(ticket_id=11, changes=()))
+    claimed = outbox._claim(10)  # a worker claims the row, then dies before delivering it
+    assert [r.topic for r in claimed] == [bus.topic_of(Moved)]
+    assert outbox.outbox_drain() == 0  # leased: nobody else takes it meanwhile
+    frozen_clock.advance(seconds=outbox.LEASE.total_seconds() + 1)
+    assert outbox.outbox_drain() == 1
+    assert deferred_received == [Moved(ticket_id=11, changes=())]
+
+
+def test_only_dataclasses_can_be_deferred():
+    class Plain:
+        pass
+
+    with pytest.raises(TypeError):
+        bus.subscribe(Plain, lambda event: None, deferred=True)
+
+
+def test_wiring_names_deferred_subscribers(deferred_received):
+    assert bus.subscribers()[bus.topic_of(Moved)] == ["None.list.append (deferred)"]
+
+
+def test_wake_ups_of_a_burst_are_coalesced_and_sent_after_the_commits(monkeypatch):
+    import threading
+
+    from huey.contrib.djhuey import HUEY
+
+    from helpline.core import tasks
+
+    sent = threading.Semaphore(0)
+    count: list[int] = []
+
+    def fake_task() -> None:
+        count.append(1)
+        sent.release()
+
+    monkeypatch.setattr(HUEY, "immediate", False)
+    monkeypatch.setattr(tasks, "outbox_drain_task", fake_task)
+    for _ in range(50):  # fifty commits within the kick delay
+        outbox.kick()
+    assert sent.acquire(timeout=5)
+    assert not sent.acquire(timeout=outbox.KICK_DELAY * 5)
+    assert count == [1]
+    outbox.kick()  # a commit after the wake-up went out gets a wake-up of its own
+    assert sent.acquire(timeout=5)
+    assert count == [1, 1]

@@ -9,7 +9,8 @@ from helpline.core.tasks import tick_jobs
 EXPECTED_SUBSCRIBERS = {
     "helpline.tickets.events.MessageReceived": [
         "helpline.triage.handlers.on_message_received",
-        "helpline.sla.handlers.on_message_received",
+        "helpline.triage.handlers.on_message_received_triage (deferred)",
+        "helpline.sla.handlers.on_message_received (deferred)",
     ],
     "helpline.tickets.events.ReplyAdded": [
         "helpline.sla.handlers.on_reply_added",
@@ -21,12 +22,13 @@ EXPECTED_SUBSCRIBERS = {
         "helpline.routing.handlers.on_ticket_changed",
     ],
     "helpline.tickets.events.TicketOpened": [
-        "helpline.sla.handlers.on_ticket_opened",
-        "helpline.routing.handlers.on_ticket_opened",
+        "helpline.sla.handlers.on_ticket_opened (deferred)",
+        "helpline.routing.handlers.on_ticket_opened (deferred)",
     ],
 }
 
 EXPECTED_TICK_JOBS = [
+    "helpline.core.outbox.outbox_tick",
     "helpline.triage.handlers.triage_tick",
     "helpline.sla.tasks.sla_tick",
     "helpline.routing.handlers.routing_tick",

@@ -120,7 +120,7 @@ def test_events_tell_an_opening_message_from_a_later_one(agent):
         ticket = make_ticket()
         message_receive(ticket=ticket, body_text="any news?")
     finally:
-        bus._subscribers[MessageReceived].remove(seen.append)
+        bus.unsubscribe(MessageReceived, seen.append)
     assert [e.opens_ticket for e in seen] == [True, False]
 
 

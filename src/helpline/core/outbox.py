@@ -1,0 +1,172 @@
+"""The transactional outbox behind the bus's deferred subscribers.
+
+``publish`` inserts one row per event inside the writer's transaction. After the commit the
+writer wakes the worker (``kick``); the worker claims a batch of due rows with a short lease,
+hands each event to its deferred handlers, and deletes the rows it delivered. A failing delivery
+is retried with backoff and, after ``MAX_ATTEMPTS``, kept with ``failed_at`` set. A worker that
+dies mid-batch loses nothing: its lease runs out and another worker takes the rows again (hence
+at-least-once delivery and idempotent handlers). The periodic tick drains whatever a lost wake-up
+left behind.
+
+Waking is coalesced: a process sends at most one wake-up per ``KICK_DELAY`` however many writes
+commit in that time, and a wake-up is only ever sent after the commits it covers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+
+from helpline.core import bus, clock
+from helpline.core.models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+LEASE = timedelta(seconds=120)
+MAX_ATTEMPTS = 8
+KICK_DELAY = 0.02  # seconds a wake-up waits to gather the commits of a burst
+DRAIN_BUDGET = 5.0  # seconds one drain task works before handing the queue to a fresh task
+
+
+def outbox_record(events: Sequence[tuple[str, dict[str, Any]]]) -> None:
+    """Write events for the deferred subscribers in the current transaction, and wake the worker
+    once it commits."""
+    now = clock.now()
+    rows = [
+        OutboxEvent(topic=topic, payload=payload, created_at=now, available_at=now)
+        for topic, payload in events
+    ]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        OutboxEvent.objects.bulk_create(rows)
+    transaction.on_commit(kick)
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(3600, 5 * 2 ** max(0, attempt - 1)))
+
+
+def _claim(limit: int) -> list[OutboxEvent]:
+    now = clock.now()
+    with transaction.atomic():
+        rows = list(
+            OutboxEvent.objects.select_for_update(skip_locked=True)
+            .filter(failed_at__isnull=True, available_at__lte=now)
+            .order_by("available_at", "id")[:limit]
+        )
+        if rows:
+            OutboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
+                available_at=now + LEASE, attempts=F("attempts") + 1
+            )
+    for row in rows:
+        row.attempts += 1
+    return rows
+
+
+def _deliver(row: OutboxEvent) -> str:
+    """Hand one event to each deferred handler; returns the errors, empty when all succeeded."""
+    try:
+        event = bus.event_from_payload(row.topic, row.payload)
+    except Exception as exc:  # an event class renamed or removed since the row was written
+        return f"cannot rebuild the event: {exc!r}"
+    errors = []
+    for handler in bus.deferred_handlers(row.topic):
+        try:
+            handler(event)
+        except Exception as exc:
+            logger.exception("deferred handler %r failed for outbox event %s", handler, row.pk)
+            errors.append(f"{getattr(handler, '__qualname__', handler)}: {exc!r}")
+    return "\n".join(errors)
+
+
+def outbox_drain(*, budget: float = DRAIN_BUDGET, batch: int = BATCH) -> int:
+    """Deliver due events until none is left or ``budget`` seconds passed; returns how many were
+    delivered. Safe to run in several workers at once."""
+    delivered = 0
+    deadline = time.monotonic() + budget
+    _draining.active = True
+    try:
+        while time.monotonic() < deadline:
+            rows = _claim(batch)
+            if not rows:
+                break
+            done: list[int] = []
+            for row in rows:
+                error = _deliver(row)
+                if not error:
+                    done.append(row.pk)
+                    continue
+                now = clock.now()
+                OutboxEvent.objects.filter(pk=row.pk).update(
+                    last_error=error[:4000],
+                    available_at=now + backoff(row.attempts),
+                    failed_at=now if row.attempts >= MAX_ATTEMPTS else None,
+                )
+            OutboxEvent.objects.filter(pk__in=done).delete()
+            delivered += len(done)
+    finally:
+        _draining.active = False
+    return delivered
+
+
+def outbox_due() -> bool:
+    due = OutboxEvent.objects.filter(failed_at__isnull=True, available_at__lte=clock.now())
+    return due.exists()
+
+
+def outbox_pending() -> int:
+    return OutboxEvent.objects.filter(failed_at__isnull=True).count()
+
+
+def outbox_tick() -> None:
+    """The safety net: deliver what a lost wake-up or a dead worker left behind."""
+    outbox_drain()
+
+
+# --- waking the worker ---------------------------------------------------------------------------
+
+_draining = threading.local()
+_kick_lock = threading.Lock()
+_kick_pending = False
+
+
+def kick() -> None:
+    """Ask a worker to drain the outbox (after-commit hook of ``outbox_record``).
+
+    With immediate tasks (tests, ``HELPLINE_TASKS_IMMEDIATE``) the drain runs here and now, unless
+    this thread is already draining (its loop picks the new rows up)."""
+    from huey.contrib.djhuey import HUEY
+
+    if HUEY.immediate:
+        if not getattr(_draining, "active", False):
+            outbox_drain()
+        return
+    global _kick_pending
+    with _kick_lock:
+        if _kick_pending:
+            return
+        _kick_pending = True
+    timer = threading.Timer(KICK_DELAY, _send_kick)
+    timer.daemon = True
+    timer.start()
+
+
+def _send_kick() -> None:
+    global _kick_pending
+    with _kick_lock:
+        _kick_pending = False  # cleared before enqueueing: later commits schedule a new wake-up
+    from helpline.core.tasks import outbox_drain_task
+
+    try:
+        outbox_drain_task()
+    except Exception:  # the queue is down: the tick drains once it is back
+        logger.exception("could not wake the worker for the outbox")
