@@ -6,6 +6,7 @@ helpline mailbox list
 helpline mailbox remove --address help@example.org
 helpline mailbox watch            # poll IMAP mailboxes, waiting with IDLE where offered
 helpline mailbox ingest FILE.eml  # store and process one raw message (as the webhook would)
+helpline mailbox reencrypt        # rewrite stored credentials under the current secret key
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ingest = sub.add_parser("ingest", help="ingest raw RFC 822 files")
     ingest.add_argument("files", nargs="+", type=Path)
     ingest.add_argument("--mailbox", default="", help="address of the receiving mailbox")
+    sub.add_parser(
+        "reencrypt",
+        help="re-encrypt stored credentials with the current secret key (after a rotation)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.action == "watch":
             return _watch(once=args.once)
+        if args.action == "reencrypt":
+            return _reencrypt()
     except HelplineError as exc:
         print(f"helpline mailbox: {exc.message}", file=sys.stderr)
         return 1
@@ -91,9 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _watch(*, once: bool) -> int:
-    from helpline.connectors.email.choices import Transport
-    from helpline.connectors.email.imap import imap_poll_due, imap_watch
-    from helpline.connectors.email.models import Mailbox
+    from helpline.connectors.email.imap import imap_poll_due, start_watchers
 
     if once:
         print(f"{imap_poll_due()} new message(s)")
@@ -101,16 +106,25 @@ def _watch(*, once: bool) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    threads = [
-        threading.Thread(target=imap_watch, args=(pk, stop), name=f"imap-{pk}", daemon=True)
-        for pk in Mailbox.objects.filter(transport=Transport.IMAP, is_active=True).values_list(
-            "pk", flat=True
-        )
-    ]
-    for thread in threads:
-        thread.start()
-    print(f"watching {len(threads)} IMAP mailbox(es); Ctrl-C to stop", file=sys.stderr)
-    stop.wait()
-    for thread in threads:
-        thread.join(timeout=5)
+    watchers = start_watchers()
+    print("watching IMAP mailboxes with IDLE; Ctrl-C to stop", file=sys.stderr)
+    try:
+        stop.wait()
+    finally:
+        watchers.stop()
     return 0
+
+
+def _reencrypt() -> int:
+    from helpline.connectors.email.models import Mailbox
+    from helpline.core.crypto import reencrypt
+
+    rewritten, unreadable = reencrypt(Mailbox.objects.all(), ["imap_url", "smtp_url"])
+    print(f"{rewritten} mailbox(es) re-encrypted with the current key")
+    for pk, address in unreadable:
+        print(
+            f"mailbox {address} (id={pk}): credentials unreadable with the current key and its "
+            "fallbacks; enter them again",
+            file=sys.stderr,
+        )
+    return 1 if unreadable else 0

@@ -54,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
         listener = start_listener(host=args.host, port=args.smtp_port)
         print(f"  SMTP listener on {args.host}:{args.smtp_port}", file=sys.stderr, flush=True)
+    # IMAP mailboxes: one IDLE connection each (leased per mailbox), so mail lands in seconds.
+    from helpline.connectors.email.imap import start_watchers
+
+    imap_watchers = start_watchers()
     bootstrap.print_admin(credentials)
     print(f"  Helpline is at http://{args.host}:{args.port}/\n", file=sys.stderr, flush=True)
     try:
@@ -66,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             workers=max(1, args.workers),
         )
     finally:
+        imap_watchers.stop()
         if listener is not None:
             listener.stop()
         if consumer is not None:
