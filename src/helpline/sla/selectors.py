@@ -127,6 +127,30 @@ def tickets_by_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
+def tickets_most_urgent(*, queryset: QuerySet[Ticket], limit: int) -> list[Ticket]:
+    """The first ``limit`` tickets of ``tickets_by_urgency(queryset)``, in that order.
+
+    One ORDER BY over the left join makes PostgreSQL sort every open ticket with its columns
+    (150 ms at 40,000 open of 1 M, spilling to disk). Split at the NULLS LAST boundary instead:
+    tickets with a running clock come off the ``next_due_at`` index in order; only if they are
+    fewer than ``limit`` are the others ranked, and then by id alone (a narrow sort). The rows
+    themselves are read last, by primary key, with whatever ``queryset`` selects and prefetches.
+    """
+    ids: list[int] = list(
+        tickets_by_urgency(queryset.filter(sla__next_due_at__isnull=False))
+        .prefetch_related(None)
+        .values_list("id", flat=True)[:limit]
+    )
+    if len(ids) < limit:
+        ids += tickets_by_urgency(queryset.filter(sla__next_due_at__isnull=True)).prefetch_related(
+            None
+        ).values_list("id", flat=True)[: limit - len(ids)]
+    if not ids:
+        return []
+    by_id = {t.pk: t for t in queryset.filter(pk__in=ids).order_by()}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 def notification_list(*, user_id: int, unread_only: bool = True) -> QuerySet[Notification]:
     qs = Notification.objects.filter(user_id=user_id).select_related("ticket")
     if unread_only:

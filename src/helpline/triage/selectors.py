@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from django.db.models import Avg
+from statistics import fmean
 
 from helpline.nlp.reply_checks import ReplyHint, check_reply
 from helpline.tickets.choices import Direction
@@ -40,20 +39,17 @@ class CustomerTrend:
 
 
 def customer_sentiment_trend(*, customer_id: int) -> CustomerTrend:
-    qs = MessageTriage.objects.filter(ticket__customer_id=customer_id).order_by(
-        "-created_at", "-id"
+    """Two queries: the last 20 scores (means taken here) and how many there are in all."""
+    qs = MessageTriage.objects.filter(ticket__customer_id=customer_id)
+    scores = list(
+        qs.order_by("-created_at", "-id").values_list("sentiment_score", flat=True)[:20]
     )
-    ids = list(qs.values_list("id", flat=True)[:20])
-    recent = MessageTriage.objects.filter(id__in=ids[:10]).aggregate(a=Avg("sentiment_score"))["a"]
-    earlier = (
-        MessageTriage.objects.filter(id__in=ids[10:]).aggregate(a=Avg("sentiment_score"))["a"]
-        if len(ids) > 10
-        else None
-    )
+    recent = fmean(scores[:10]) if scores else None
+    earlier = fmean(scores[10:]) if len(scores) > 10 else None
     return CustomerTrend(
         recent=round(recent, 3) if recent is not None else None,
         earlier=round(earlier, 3) if earlier is not None else None,
-        messages=qs.count(),
+        messages=len(scores) if len(scores) < 20 else qs.count(),
     )
 
 

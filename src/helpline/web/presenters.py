@@ -10,9 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince, timeuntil
 
 from helpline.core import clock
 from helpline.tickets.models import Ticket
@@ -41,6 +45,50 @@ def initials(value: object) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "?"
 
 
+SLA_RED, SLA_AMBER, SLA_BLUE, SLA_GREY = "#dc2626", "#d97706", "#2563eb", "#6b7280"
+
+
+def sla_badge(ticket: Ticket) -> SafeString:
+    """The SLA badge of one ticket: time left on the earliest running target, "Overdue ..."
+    once it has passed, "SLA paused" while pending/on hold, "SLA breached" after a breach with
+    no clock running, nothing without SLA. Reads ``ticket.sla`` (select it with the ticket).
+    Times left are measured with Django's clock, as the template filters did."""
+    try:
+        s = ticket.sla
+    except ObjectDoesNotExist:
+        return mark_safe("")
+    if s is None:
+        return mark_safe("")
+    if s.next_due_at:
+        local = timezone.localtime(s.next_due_at)
+        title = f"{local:%Y-%m-%d %H:%M}"
+        iso = date_format(local, "c")
+        left = timeuntil(s.next_due_at)
+        if left[:1] == "0":
+            return format_html(
+                '<span class="badge badge-sla" style="--badge:{}" title="SLA due {}" '
+                'data-sla-due="{}">Overdue {}</span>',
+                SLA_RED, title, iso, timesince(s.next_due_at),
+            )
+        warned = s.first_response_warned_at or s.next_response_warned_at or s.resolution_warned_at
+        return format_html(
+            '<span class="badge badge-sla" style="--badge:{}" title="SLA due {}" '
+            'data-sla-due="{}">{} left</span>',
+            SLA_AMBER if warned else SLA_BLUE, title, iso, left,
+        )
+    if s.paused:
+        return format_html(
+            '<span class="badge badge-sla" style="--badge:{}" title="SLA clock paused">'
+            "SLA paused</span>",
+            SLA_GREY,
+        )
+    if s.first_response_breached_at or s.next_response_breached_at or s.resolution_breached_at:
+        return format_html(
+            '<span class="badge badge-sla" style="--badge:{}">SLA breached</span>', SLA_RED
+        )
+    return mark_safe("")
+
+
 @dataclass(frozen=True, slots=True)
 class TicketRow:
     id: int
@@ -57,6 +105,7 @@ class TicketRow:
     team: str
     updated: str
     updated_exact: str
+    sla: SafeString
     ticket: Ticket  # for partials of other areas, e.g. the SLA badge (ticket.sla)
 
 
@@ -66,8 +115,9 @@ def _ticket_url_prefix() -> str:
     return url[: -len("1/")]
 
 
-def ticket_rows(tickets: Iterable[Ticket]) -> list[TicketRow]:
-    """Rows for tickets fetched with customer, assignee, team and tags already loaded."""
+def ticket_rows(tickets: Iterable[Ticket], *, with_sla: bool = False) -> list[TicketRow]:
+    """Rows for tickets fetched with customer, assignee, team and tags already loaded (and
+    ``sla`` with ``with_sla``)."""
     now = clock.now()
     prefix = _ticket_url_prefix()
     rows = []
@@ -89,6 +139,7 @@ def ticket_rows(tickets: Iterable[Ticket]) -> list[TicketRow]:
                 team=t.team.name if t.team_id and t.team else "",
                 updated=relative_time(t.updated_at, now=now),
                 updated_exact=f"{timezone.localtime(t.updated_at):%Y-%m-%d %H:%M}",
+                sla=sla_badge(t) if with_sla else mark_safe(""),
                 ticket=t,
             )
         )

@@ -13,9 +13,11 @@ from django.utils.safestring import SafeString
 
 from helpline.customers.choices import IdentityKind
 from helpline.tickets.choices import PRIORITY_COLOURS, STATUS_COLOURS
+from helpline.tickets.models import Ticket
 from helpline.web import badges
 from helpline.web.nav import NAV, role_allows
-from helpline.web.presenters import initials, relative_time
+from helpline.web.presenters import initials, relative_time, sla_badge
+from helpline.web.views.routing import presence_context
 
 register = template.Library()
 
@@ -28,6 +30,11 @@ def status_badge_tag(value: str) -> SafeString:
 @register.simple_tag(name="priority_badge")
 def priority_badge_tag(value: str) -> SafeString:
     return badges.priority_badge(value)
+
+
+@register.simple_tag(name="sla_badge")
+def sla_badge_tag(ticket: Ticket) -> SafeString:
+    return sla_badge(ticket)
 
 
 @register.filter
@@ -61,6 +68,19 @@ def ago(value: datetime | None) -> str:
 @register.filter(name="initials")
 def initials_filter(value: object) -> str:
     return initials(value)
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any] | None, key: object) -> Any:
+    """``mapping[key]`` or None: per-row data a view prepared in one query (e.g. triage)."""
+    return mapping.get(key) if mapping else None
+
+
+@register.inclusion_tag("web/routing/_presence.html", takes_context=True)
+def presence_switch(context: template.Context) -> dict[str, Any]:
+    """The signed-in agent's presence switch, rendered with the page (one query) rather than
+    fetched by a request of its own after every page load."""
+    return {**presence_context(context["request"].user), "csrf_token": context.get("csrf_token")}
 
 
 @register.filter

@@ -17,7 +17,7 @@ from helpline.accounts.models import Team
 from helpline.accounts.selectors import team_list
 from helpline.core import clock
 from helpline.customers.choices import Channel
-from helpline.sla.selectors import tickets_breached, tickets_breaching_soon, tickets_by_urgency
+from helpline.sla.selectors import tickets_breached, tickets_breaching_soon, tickets_most_urgent
 from helpline.tickets.choices import Priority, Status
 from helpline.tickets.models import Ticket
 from helpline.tickets.selectors import InboxView, TicketFilters, ticket_list
@@ -51,13 +51,13 @@ URGENCY_LIMIT = 50
 DEFAULT_VIEW = "queue"
 
 
-def _urgency_view(view: str, tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+def _urgency_view(view: str, tickets: QuerySet[Ticket]) -> list[Ticket]:
     """The SLA-ordered views: the most urgent open work first, capped (no deep pages)."""
     if view == "breaching":
-        return tickets_breaching_soon(queryset=tickets, now=clock.now())
+        return list(tickets_breaching_soon(queryset=tickets, now=clock.now())[:URGENCY_LIMIT])
     if view == "breached":
-        return tickets_breached(queryset=tickets, now=clock.now())
-    return tickets_by_urgency(tickets)
+        return list(tickets_breached(queryset=tickets, now=clock.now())[:URGENCY_LIMIT])
+    return tickets_most_urgent(queryset=tickets, limit=URGENCY_LIMIT)
 
 
 @require_GET
@@ -82,7 +82,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page: Page[Ticket]
     if view in URGENCY_VIEWS:
         page = Page(
-            rows=list(_urgency_view(view, tickets)[:URGENCY_LIMIT]), next_cursor=None, is_first=True
+            rows=_urgency_view(view, tickets), next_cursor=None, is_first=True
         )
     else:
         page = page_by_time_and_id(
@@ -94,7 +94,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": ticket_rows(page.rows),
+        "rows": ticket_rows(page.rows, with_sla=True),
         "selects": selects,
         "view": view,
         "view_label": dict(INBOX_VIEW_CHOICES).get(view, "Tickets"),

@@ -22,15 +22,17 @@ from helpline.core.errors import HelplineError, NotFound
 from helpline.core.types import UNSET
 from helpline.customers.models import Customer, CustomerNote
 from helpline.customers.selectors import customer_detail_queryset
-from helpline.tickets.choices import TRANSITIONS, Priority, Status
-from helpline.tickets.models import Attachment, Ticket
+from helpline.tickets.choices import TRANSITIONS, Direction, Priority, Status
+from helpline.tickets.models import Attachment, Message, Ticket
 from helpline.tickets.permissions import access_ticket
 from helpline.tickets.selectors import customer_other_tickets, ticket_messages, ticket_timeline
 from helpline.tickets.services import AttachmentIn, note_add, reply_add, ticket_update
+from helpline.triage.selectors import message_triages_for_ticket
 from helpline.web import slots
 from helpline.web.forms import ReplyForm, TicketFieldsForm
 from helpline.web.timeline import describe_timeline
 from helpline.web.views.common import agent_required, current_agent, htmx_redirect, is_htmx
+from helpline.web.views.triage import BADGE_CHOICES, message_badges_context, ticket_panel_context
 
 MAX_ATTACHMENTS = 10
 OTHER_TICKETS = 6
@@ -68,9 +70,11 @@ def _ticket_context(
     teams = list(team_list())
     tag_names = [t.name for t in ticket.tags.order_by("name")]
     events = list(ticket_timeline(ticket=ticket))
+    conversation = list(ticket_messages(ticket=ticket))
     return {
         "ticket": ticket,
-        "conversation": list(ticket_messages(ticket=ticket)),
+        "conversation": conversation,
+        **_triage(ticket, conversation),
         "timeline": describe_timeline(ticket=ticket, events=events),
         "customer": _customer_for_panel(ticket),
         "other_tickets": customer_other_tickets(actor=agent, ticket=ticket, limit=OTHER_TICKETS),
@@ -87,6 +91,18 @@ def _ticket_context(
         "fields_error": fields_error,
         "reply_statuses": REPLY_STATUSES,
         **_slots(),
+    }
+
+
+def _triage(ticket: Ticket, conversation: list[Message]) -> dict[str, object]:
+    """Triage badges of every inbound message and the ticket's triage panel, rendered with
+    the page (four queries) instead of fetched by one htmx request each after it."""
+    inbound = [m.pk for m in conversation if m.direction == Direction.INBOUND]
+    triages = message_triages_for_ticket(ticket=ticket) if inbound else {}
+    return {
+        "triage_badges": {pk: message_badges_context(triages.get(pk)) for pk in inbound},
+        "triage_panel": ticket_panel_context(ticket),
+        **BADGE_CHOICES,
     }
 
 

@@ -46,6 +46,23 @@ def _message(request: HttpRequest, message_id: int) -> Message:
     return message
 
 
+def message_badges_context(triage: MessageTriage | None) -> dict[str, object]:
+    """What ``web/triage/_message_badges.html`` needs for one message's triage (or None),
+    besides ``message_id`` and the ``*_choices`` of ``BADGE_CHOICES``."""
+    return {
+        "triage": triage,
+        "sentiment_colour": SENTIMENT_COLOURS.get(triage.sentiment, "#6b7280") if triage else "",
+        "urgency_colour": URGENCY_COLOURS.get(triage.urgency, "#6b7280") if triage else "",
+    }
+
+
+BADGE_CHOICES: dict[str, object] = {
+    "intent_choices": INTENT_CHOICES,
+    "urgency_choices": Urgency.choices,
+    "sentiment_choices": Sentiment.choices,
+}
+
+
 def _badges(
     request: HttpRequest, triage: MessageTriage | None, message: Message, **extra: object
 ) -> HttpResponse:
@@ -53,15 +70,9 @@ def _badges(
         request,
         "web/triage/_message_badges.html",
         {
-            "triage": triage,
             "message_id": message.pk,
-            "intent_choices": INTENT_CHOICES,
-            "urgency_choices": Urgency.choices,
-            "sentiment_choices": Sentiment.choices,
-            "sentiment_colour": SENTIMENT_COLOURS.get(triage.sentiment, "#6b7280")
-            if triage
-            else "",
-            "urgency_colour": URGENCY_COLOURS.get(triage.urgency, "#6b7280") if triage else "",
+            **BADGE_CHOICES,
+            **message_badges_context(triage),
             **extra,
         },
     )
@@ -93,28 +104,26 @@ def message_triage_correct(request: HttpRequest, message_id: int) -> HttpRespons
     return _badges(request, triage, message, saved=field)
 
 
+def ticket_panel_context(ticket: Ticket) -> dict[str, object]:
+    """What ``web/triage/_ticket_panel.html`` needs (besides ``ticket``): three queries."""
+    triage = ticket_triage_get(ticket=ticket)
+    return {
+        "triage": triage,
+        "customer_trend": customer_sentiment_trend(customer_id=ticket.customer_id),
+        "sentiment_colour": SENTIMENT_COLOURS.get(triage.sentiment, "#6b7280") if triage else "",
+        "urgency_colour": URGENCY_COLOURS.get(triage.urgency, "#6b7280") if triage else "",
+        "suggestion_differs": bool(
+            triage and triage.suggested_priority and triage.suggested_priority != ticket.priority
+        ),
+    }
+
+
 @agent_required
 @require_GET
 def ticket_triage_panel(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = _ticket(request, ticket_id)
-    triage = ticket_triage_get(ticket=ticket)
     return render(
-        request,
-        "web/triage/_ticket_panel.html",
-        {
-            "ticket": ticket,
-            "triage": triage,
-            "customer_trend": customer_sentiment_trend(customer_id=ticket.customer_id),
-            "sentiment_colour": SENTIMENT_COLOURS.get(triage.sentiment, "#6b7280")
-            if triage
-            else "",
-            "urgency_colour": URGENCY_COLOURS.get(triage.urgency, "#6b7280") if triage else "",
-            "suggestion_differs": bool(
-                triage
-                and triage.suggested_priority
-                and triage.suggested_priority != ticket.priority
-            ),
-        },
+        request, "web/triage/_ticket_panel.html", {"ticket": ticket, **ticket_panel_context(ticket)}
     )
 
 

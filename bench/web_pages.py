@@ -1,0 +1,436 @@
+"""The agent UI's pages measured whole, server side: middleware, session, view, queries,
+templates, and every panel the page loads afterwards with htmx (``hx-trigger="load"``).
+
+Signed in as the busiest agent, a supervisor and an agent restricted to one team, it GETs the
+inbox views (the default priority queue, "mine", "all open", "unassigned", page 2 through the
+keyset cursor), the ticket page of random tickets and of a 40-message conversation, and the
+customer page; it prints p50/p95/p99 wall time, this process's CPU per page, the queries each
+page runs, and the same for the panels fetched after the page. Not a test: nothing is asserted.
+
+    HELPLINE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_bench \
+    HELPLINE_DATA_DIR=/tmp/hl-bench .venv/bin/python bench/web_pages.py --repeat 200
+
+Default: in-process through Django's test client (no sockets; queries and CPU are exact).
+``--server``: the same pages through a real uvicorn process on 127.0.0.1 (HTTP, ASGI); CPU is
+then the server process's, read from /proc, and queries are not counted.
+
+Writes: the two bench staff rows (bench-supervisor@, bench-restricted@bench.helpline.test) if
+missing, and one session row per user, deleted at the end. The 40-message conversation is
+added inside a transaction that is rolled back (in-process only): nothing of it is committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from _foundation import database, git_revision, machine, percentile, setup_django
+
+LOAD_PANEL = re.compile(r"<[^>]*hx-trigger=\"load\"[^>]*>")
+HX_GET = re.compile(r"hx-get=\"([^\"]+)\"")
+NEXT_LINK = re.compile(r"href=\"\?([^\"]+)\" rel=\"next\"")
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    queries: int
+    size: int
+
+
+@dataclass
+class Stats:
+    page: list[Sample] = field(default_factory=list)
+    panels: list[list[Sample]] = field(default_factory=list)  # per page view, its panels
+
+
+class Fetcher:
+    """GET a path as a signed-in user; returns (status, body, Sample)."""
+
+    def get(self, path: str, *, htmx: bool = False) -> tuple[int, str, Sample]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class InProcess(Fetcher):
+    def __init__(self, session_key: str) -> None:
+        from django.conf import settings
+        from django.db import connection
+        from django.test import Client
+
+        self.client = Client()
+        self.client.cookies[settings.SESSION_COOKIE_NAME] = session_key
+        self.connection = connection
+        self.calls = 0
+
+    def _count(self, execute: Callable[..., Any], sql: str, params: Any, many: bool,
+               context: Any) -> Any:
+        self.calls += 1
+        return execute(sql, params, many, context)
+
+    def get(self, path: str, *, htmx: bool = False) -> tuple[int, str, Sample]:
+        headers = {"HX-Request": "true"} if htmx else {}
+        self.calls = 0
+        with self.connection.execute_wrapper(self._count):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            response = self.client.get(path, headers=headers)
+            wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+        body = response.content.decode()
+        return response.status_code, body, Sample(wall, cpu, self.calls, len(body))
+
+
+class OverHttp(Fetcher):
+    """Keep-alive HTTP/1.1 to a uvicorn process; CPU is that process's, from /proc."""
+
+    def __init__(self, port: int, session_key: str, server_pid: int) -> None:
+        import http.client
+
+        from django.conf import settings
+
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookie = f"{settings.SESSION_COOKIE_NAME}={session_key}"
+        self.stat = Path(f"/proc/{server_pid}/stat")
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def _cpu(self) -> float:
+        fields = self.stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+
+    def get(self, path: str, *, htmx: bool = False) -> tuple[int, str, Sample]:
+        headers = {"Cookie": self.cookie, "Host": "127.0.0.1"}
+        if htmx:
+            headers["HX-Request"] = "true"
+        cpu_started = self._cpu()
+        started = time.perf_counter()
+        self.conn.request("GET", path, headers=headers)
+        response = self.conn.getresponse()
+        body = response.read().decode()
+        wall = time.perf_counter() - started
+        return response.status, body, Sample(wall, self._cpu() - cpu_started, -1, len(body))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def panels_of(body: str) -> list[str]:
+    """The URLs a browser fetches right after this page (htmx ``hx-trigger="load"``)."""
+    urls = []
+    for tag in LOAD_PANEL.findall(body):
+        found = HX_GET.search(tag)
+        if found:
+            urls.append(html.unescape(found.group(1)))
+    return urls
+
+
+PROFILE: list[Any] = []  # a cProfile.Profile while --profile is on
+
+
+def measure(fetcher: Fetcher, paths: Callable[[], str], *, repeat: int, warmup: int) -> Stats:
+    stats = Stats()
+    for i in range(warmup + repeat):
+        if i == warmup and PROFILE:
+            PROFILE[0].enable()
+        path = paths()
+        status, body, sample = fetcher.get(path)
+        if status != 200:
+            raise SystemExit(f"GET {path} answered {status}")
+        panels = []
+        for url in panels_of(body):
+            p_status, _, p_sample = fetcher.get(url, htmx=True)
+            if p_status != 200:
+                raise SystemExit(f"GET {url} (panel of {path}) answered {p_status}")
+            panels.append(p_sample)
+        if i >= warmup:
+            stats.page.append(sample)
+            stats.panels.append(panels)
+    if PROFILE:
+        import pstats
+
+        PROFILE[0].disable()
+        pstats.Stats(PROFILE[0]).sort_stats("cumulative").print_stats(40)
+        PROFILE[0].clear()
+    return stats
+
+
+def ms(values: list[float], q: float) -> str:
+    return f"{percentile(values, q) * 1000:6.1f}"
+
+
+def report(label: str, stats: Stats) -> None:
+    page = stats.page
+    wall = [s.wall for s in page]
+    cpu = [s.cpu for s in page]
+    queries = sorted({s.queries for s in page})
+    q_text = "/".join(str(q) for q in queries) if queries != [-1] else "-"
+    size = sum(s.size for s in page) / len(page) / 1024
+    print(f"{label}\n    page    n={len(page)}  wall p50 {ms(wall, 50)}  p95 {ms(wall, 95)}  "
+          f"p99 {ms(wall, 99)} ms   CPU p50 {ms(cpu, 50)}  p95 {ms(cpu, 95)} ms   "
+          f"queries {q_text}   {size:.0f} KB")
+    counts = [len(p) for p in stats.panels]
+    if any(counts):
+        p_wall = [sum(s.wall for s in p) for p in stats.panels]
+        p_cpu = [sum(s.cpu for s in p) for p in stats.panels]
+        p_queries = sorted({sum(s.queries for s in p) for p in stats.panels})
+        each = [s.wall for p in stats.panels for s in p]
+        total = [w + pw for w, pw in zip(wall, p_wall, strict=True)]
+        print(f"    panels {min(counts)}-{max(counts)} per page, each wall p50 {ms(each, 50)} "
+              f"p95 {ms(each, 95)} ms; all of one page: wall p50 {ms(p_wall, 50)} "
+              f"p95 {ms(p_wall, 95)} ms, CPU p50 {ms(p_cpu, 50)} ms, "
+              f"queries {'/'.join(str(q) for q in p_queries)}")
+        print(f"    page + its panels, one after another: p50 {ms(total, 50)}  "
+              f"p95 {ms(total, 95)}  p99 {ms(total, 99)} ms")
+    else:
+        print("    panels none")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("uvicorn")), "helpline.config.asgi:application",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.3)
+    os.killpg(server.pid, signal.SIGTERM)
+    raise SystemExit("uvicorn did not start within 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=200, help="timed GETs per page")
+    parser.add_argument("--warmup", type=int, default=10, help="untimed GETs per page first")
+    parser.add_argument("--server", action="store_true", help="through uvicorn on 127.0.0.1")
+    parser.add_argument("--long-messages", type=int, default=40)
+    parser.add_argument("--only", default="", help="run only pages whose label has this text")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the timed GETs of each page (in-process; slows them)")
+    args = parser.parse_args()
+    setup_django()
+    if args.profile:
+        import cProfile
+
+        PROFILE.append(cProfile.Profile())
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.db import transaction
+    from django.db.models import Count, Max, Min
+
+    from helpline.accounts.choices import Role
+    from helpline.accounts.models import Team, User
+    from helpline.accounts.services import team_create, user_create
+    from helpline.core import clock
+    from helpline.customers.models import Customer
+    from helpline.tickets.choices import ACTIVE_STATUSES, Direction, EventKind
+    from helpline.tickets.models import Message, Ticket, TicketEvent
+
+    rng = random.Random(args.seed)
+    print(f"Helpline whole-page benchmark @ {git_revision()}  "
+          f"({'uvicorn over HTTP' if args.server else 'in-process, Django test client'})")
+    print(f"machine:  {machine()}")
+    print(f"database: {database()}")
+    templates = settings.TEMPLATES[0]
+    print(f"settings: DEBUG={settings.DEBUG}, HELPLINE_ENV={settings.HELPLINE_ENV}, template "
+          f"loaders={templates['OPTIONS'].get('loaders', 'default (cached when not DEBUG)')}, "
+          f"CONN_MAX_AGE={settings.DATABASES['default'].get('CONN_MAX_AGE')}")
+
+    def staff(email: str, role: Role, restricted: bool = False, team: Team | None = None) -> User:
+        user = User.objects.filter(email=email).first()
+        return user or user_create(
+            email=email, name=email.split("@")[0], password=None, role=role,
+            teams=[team] if team else [], restricted_to_teams=restricted,
+        )
+
+    supervisor = staff("bench-supervisor@bench.helpline.test", Role.SUPERVISOR)
+    billing = team_create(name="Billing")
+    restricted = staff("bench-restricted@bench.helpline.test", Role.AGENT, True, billing)
+    busiest = (
+        Ticket.objects.filter(status__in=ACTIVE_STATUSES, assignee__isnull=False)
+        .values("assignee").annotate(n=Count("id")).order_by("-n").first()
+    )
+    if busiest is None:
+        raise SystemExit("No assigned open tickets: seed first (helpline manage seed --tickets N)")
+    agent = User.objects.get(pk=busiest["assignee"])
+    print(f"users:    agent {agent.email} ({busiest['n']:,} open assigned), supervisor "
+          f"{supervisor.email}, restricted {restricted.email} (team {billing.name})")
+
+    sessions: list[str] = []
+
+    def session_for(user: User) -> str:
+        # Built by hand rather than through login(): login() writes last_login to the user row.
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        assert store.session_key is not None
+        sessions.append(store.session_key)
+        return store.session_key
+
+    server = None
+    if args.server:
+        port = free_port()
+        server = start_server(port)
+
+        def fetcher(user: User) -> Fetcher:
+            assert server is not None
+            return OverHttp(port, session_for(user), server.pid)
+    else:
+
+        def fetcher(user: User) -> Fetcher:
+            return InProcess(session_for(user))
+
+    as_agent, as_supervisor = fetcher(agent), fetcher(supervisor)
+    as_restricted = fetcher(restricted)
+
+    def second_page(f: Fetcher, first: str) -> str:
+        _, body, _ = f.get(first)
+        found = NEXT_LINK.search(body)
+        if not found:
+            raise SystemExit(f"{first} has no next page")
+        return "/?" + html.unescape(found.group(1))
+
+    bounds = Ticket.objects.aggregate(lo=Min("id"), hi=Max("id"))
+
+    def random_ticket() -> str:
+        return f"/tickets/{rng.randint(bounds['lo'], bounds['hi'])}/"
+
+    team_ids = list(
+        Ticket.objects.filter(team=billing, id__gte=rng.randint(bounds["lo"], bounds["hi"] // 2))
+        .values_list("id", flat=True)[:5000]
+    )
+
+    def random_team_ticket() -> str:
+        return f"/tickets/{rng.choice(team_ids)}/"
+
+    c_bounds = Customer.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    customer_ids = list(
+        Customer.objects.filter(
+            merged_into__isnull=True,
+            id__in=[rng.randint(c_bounds["lo"], c_bounds["hi"]) for _ in range(3000)],
+        ).values_list("id", flat=True)
+    )
+
+    def random_customer() -> str:
+        return f"/customers/{rng.choice(customer_ids)}/"
+
+    top_customer = (
+        Ticket.objects.values("customer").annotate(n=Count("id")).order_by("-n").first()
+    )
+    assert top_customer is not None
+    messages_seen = Message.objects.filter(
+        ticket_id__in=[rng.randint(bounds["lo"], bounds["hi"]) for _ in range(2000)]
+    ).values("ticket").annotate(n=Count("id")).aggregate(m=Max("n"))
+
+    def fixed(path: str) -> Callable[[], str]:
+        return lambda: path
+
+    pages: list[tuple[str, Fetcher, Callable[[], str]]] = [
+        ("inbox default (priority queue), supervisor   GET /", as_supervisor, fixed("/")),
+        ("inbox default (priority queue), agent", as_agent, fixed("/")),
+        ("inbox default (priority queue), restricted agent", as_restricted, fixed("/")),
+        ("inbox 'mine', agent", as_agent, fixed("/?view=mine")),
+        ("inbox 'mine' page 2 (keyset cursor), agent", as_agent,
+         fixed(second_page(as_agent, "/?view=mine"))),
+        ("inbox 'all open', supervisor", as_supervisor, fixed("/?view=open")),
+        ("inbox 'all open' page 2 (keyset cursor), supervisor", as_supervisor,
+         fixed(second_page(as_supervisor, "/?view=open"))),
+        ("inbox 'all open', restricted agent", as_restricted, fixed("/?view=open")),
+        ("inbox 'unassigned', supervisor", as_supervisor, fixed("/?view=unassigned")),
+        ("inbox 'unassigned', restricted agent", as_restricted, fixed("/?view=unassigned")),
+        ("ticket page, random ticket of 1..N, agent", as_agent, random_ticket),
+        ("ticket page, random Billing ticket, restricted agent", as_restricted,
+         random_team_ticket),
+        ("customer page, random customer, supervisor", as_supervisor, random_customer),
+        (f"customer page, customer with the most tickets ({top_customer['n']:,}), supervisor",
+         as_supervisor, fixed(f"/customers/{top_customer['customer']}/")),
+    ]
+    print(f"data:     random tickets have 1-{messages_seen['m']} messages; repeat {args.repeat} "
+          f"after {args.warmup} warm-up GETs per page\n")
+    print("wall = the server-side response time; CPU = Python CPU of the serving process; "
+          "panels = the\nhx-trigger=\"load\" fragments the browser fetches right after the page "
+          "(their own requests).\n")
+
+    try:
+        for label, f, path in pages:
+            if args.only and args.only not in label:
+                continue
+            report(label, measure(f, path, repeat=args.repeat, warmup=args.warmup))
+            print(f"    load average {os.getloadavg()[0]:.2f}", flush=True)
+
+        if not args.server and (not args.only or "long" in args.only):
+            # A long conversation, added and measured inside one transaction that is rolled back.
+            ticket = Ticket.objects.filter(status="closed").order_by("id").first()
+            assert ticket is not None
+            bodies = list(
+                Message.objects.filter(ticket_id__gte=ticket.pk)
+                .values_list("body_text", flat=True)[:60]
+            )
+            with transaction.atomic():
+                start = clock.now() - timedelta(days=20)
+                cycle = [Direction.INBOUND, Direction.OUTBOUND, Direction.INBOUND,
+                         Direction.OUTBOUND, Direction.NOTE]
+                added = Message.objects.bulk_create(
+                    Message(
+                        ticket=ticket, direction=cycle[i % len(cycle)], channel=ticket.channel,
+                        author_user=None if cycle[i % len(cycle)] == Direction.INBOUND else agent,
+                        author_customer_id=ticket.customer_id
+                        if cycle[i % len(cycle)] == Direction.INBOUND else None,
+                        body_text=bodies[i % len(bodies)],
+                        created_at=start + timedelta(hours=i),
+                    )
+                    for i in range(args.long_messages)
+                )
+                TicketEvent.objects.bulk_create(
+                    TicketEvent(ticket=ticket, actor=m.author_user, kind=EventKind.MESSAGE,
+                                data={"direction": m.direction}, created_at=m.created_at)
+                    for m in added
+                )
+                total = Message.objects.filter(ticket=ticket).count()
+                report(f"ticket page, long conversation ({total} messages), supervisor",
+                       measure(as_supervisor, fixed(f"/tickets/{ticket.pk}/"),
+                               repeat=args.repeat, warmup=args.warmup))
+                print(f"    load average {os.getloadavg()[0]:.2f}", flush=True)
+                transaction.set_rollback(True)
+    finally:
+        for f in (as_agent, as_supervisor, as_restricted):
+            f.close()
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        Session.objects.filter(session_key__in=sessions).delete()
+
+
+if __name__ == "__main__":
+    main()
