@@ -17,6 +17,10 @@ many agents are working and how fast they handle this kind of ticket. A caller t
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Min, Q
@@ -24,6 +28,7 @@ from django.db.models.functions import TruncHour
 
 from helpline.core import clock
 from helpline.sla.business_hours import TWENTY_FOUR_SEVEN, CalendarSpec
+from helpline.sla.clocks import History
 from helpline.sla.estimate import (
     HOURS_PER_WEEK,
     PROFILE_WEEKS,
@@ -35,6 +40,7 @@ from helpline.sla.estimate import (
     rate_window_start,
 )
 from helpline.sla.models import TicketSla
+from helpline.sla.policies import PolicyRule, load_policies
 from helpline.sla.selectors import ticket_sla_compute
 from helpline.tickets.choices import Direction, Status
 from helpline.tickets.models import Message, Ticket
@@ -46,8 +52,96 @@ __all__ = [
     "expected_reply_at",
     "measured_capacity",
     "phrase_expected_reply",
+    "reuse_queue_inputs",
     "work_ahead_of",
 ]
+
+
+# --- reusing the queue-wide inputs for a few seconds (opt-in) -------------------------------
+#
+# A burst of new tickets (mail arriving by the hundred) asks for one estimate each. The active
+# policies and the measured reply rate (an hour, a day and four weeks of replies) are the same
+# for all of them within seconds, so inside ``reuse_queue_inputs`` they are read once per
+# ``seconds`` and per process. What differs per ticket is never reused: the ticket's own policy
+# match and clocks, and the work ahead of it (one count), so a promise made in a burst still
+# grows with the queue.
+
+_reuse = threading.local()
+_inputs_lock = threading.Lock()
+_policies_cache: tuple[float, list[PolicyRule]] | None = None
+_capacity_cache: dict[tuple[str, int | None, CalendarSpec], tuple[float, Capacity | None]] = {}
+
+
+@contextmanager
+def reuse_queue_inputs(seconds: float) -> Iterator[None]:
+    """Inside the block, ``expected_reply_at`` may reuse policies and measured capacity read in
+    the last ``seconds`` by this process (the email acknowledgement uses it)."""
+    previous = getattr(_reuse, "seconds", 0.0)
+    _reuse.seconds = seconds
+    try:
+        yield
+    finally:
+        _reuse.seconds = previous
+
+
+def _reuse_seconds() -> float:
+    return float(getattr(_reuse, "seconds", 0.0))
+
+
+def _policies(max_age: float) -> list[PolicyRule]:
+    global _policies_cache
+    now = time.monotonic()
+    with _inputs_lock:
+        cached = _policies_cache
+    if cached is not None and now - cached[0] < max_age:
+        return cached[1]
+    rules = load_policies()
+    with _inputs_lock:
+        _policies_cache = (now, rules)
+    return rules
+
+
+def _capacity(
+    *, channel: str, team_id: int | None, calendar: CalendarSpec, now: datetime, max_age: float
+) -> Capacity | None:
+    key = (channel, team_id, calendar)
+    mono = time.monotonic()
+    with _inputs_lock:
+        cached = _capacity_cache.get(key)
+    if cached is not None and mono - cached[0] < max_age:
+        return cached[1]
+    capacity = measured_capacity(channel=channel, team_id=team_id, calendar=calendar, now=now)
+    with _inputs_lock:
+        if len(_capacity_cache) > 256:
+            _capacity_cache.clear()
+        _capacity_cache[key] = (mono, capacity)
+    return capacity
+
+
+def reuse_cache_clear() -> None:
+    global _policies_cache
+    with _inputs_lock:
+        _policies_cache = None
+        _capacity_cache.clear()
+
+
+def _fresh_history(ticket: Ticket) -> History | None:
+    """The history of a ticket nothing has happened to since it opened (its first message,
+    no reply, no status change), read from the row alone; None when that is not certain."""
+    if (
+        ticket.message_count == 1
+        and ticket.status == Status.NEW
+        and ticket.first_responded_at is None
+        and ticket.updated_at == ticket.created_at
+        and ticket.last_message_at == ticket.created_at
+    ):
+        return History(
+            created_at=ticket.created_at,
+            status_changes=(),
+            customer_messages=(ticket.created_at,),
+            agent_replies=(),
+        )
+    return None
 
 
 def measured_capacity(
@@ -125,7 +219,13 @@ def expected_reply_at(
 ) -> ExpectedReply:
     """When the customer of ``ticket`` can expect the reply they are now owed."""
     now = now or clock.now()
-    computed = ticket_sla_compute(ticket=ticket, now=now)
+    reuse = _reuse_seconds()
+    if reuse > 0:
+        computed = ticket_sla_compute(
+            ticket=ticket, now=now, policies=_policies(reuse), history=_fresh_history(ticket)
+        )
+    else:
+        computed = ticket_sla_compute(ticket=ticket, now=now)
     calendar = computed.rule.calendar if computed.rule else TWENTY_FOUR_SEVEN
     due: datetime | None = None
     owed_since = ticket.created_at
@@ -135,7 +235,15 @@ def expected_reply_at(
             due = first.reached_at
         elif nxt.target is not None and nxt.started_at is not None and nxt.met_at is None:
             due, owed_since = nxt.reached_at, nxt.started_at
-    if capacity is None:
+    if capacity is None and reuse > 0:
+        capacity = _capacity(
+            channel=ticket.channel,
+            team_id=ticket.team_id,
+            calendar=calendar,
+            now=now,
+            max_age=reuse,
+        )
+    elif capacity is None:
         capacity = measured_capacity(
             channel=ticket.channel, team_id=ticket.team_id, calendar=calendar, now=now
         )

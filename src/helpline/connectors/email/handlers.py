@@ -17,7 +17,19 @@ def on_reply_added(event: ReplyAdded) -> None:
     if event.channel != Channel.EMAIL:
         return
     from helpline.connectors.email import services, tasks
+    from helpline.connectors.email.choices import OutboundStatus
+    from helpline.connectors.email.models import OutboundEmail
 
+    # An acknowledgement's delivery row was written with its ticket: only enqueue it.
+    queued = (
+        OutboundEmail.objects.filter(message_id=event.message_id)
+        .values_list("pk", "status")
+        .first()
+    )
+    if queued is not None:
+        if queued[1] == OutboundStatus.QUEUED:
+            tasks.email_deliver(queued[0])
+        return
     message = Message.objects.select_related("ticket").filter(pk=event.message_id).first()
     if message is None:
         return

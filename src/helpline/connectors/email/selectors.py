@@ -85,10 +85,34 @@ def mailbox_list() -> QuerySet[Mailbox]:
     return Mailbox.objects.order_by("address")
 
 
+_rules_cache: tuple[float, dict[str, BlockRule]] | None = None
+
+
+def block_rule_cache_clear() -> None:
+    global _rules_cache
+    with _cache_lock:
+        _rules_cache = None
+
+
+def _block_rules() -> dict[str, BlockRule]:
+    """pattern -> rule, cached for a few seconds like the mailbox addresses: every inbound
+    message asks, and the list is short and rarely changes. A rule added in another process
+    applies within ``_CACHE_SECONDS``; this process's own changes clear the cache at once."""
+    global _rules_cache
+    now = time.monotonic()
+    with _cache_lock:
+        if _rules_cache is not None and now - _rules_cache[0] < _CACHE_SECONDS:
+            return _rules_cache[1]
+    rules = {r.pattern: r for r in BlockRule.objects.all()}
+    with _cache_lock:
+        _rules_cache = (now, rules)
+    return rules
+
+
 def block_rule_for(address: str) -> BlockRule | None:
     address = address.lower()
     domain = "@" + address.rsplit("@", 1)[-1]
-    rules = {r.pattern: r for r in BlockRule.objects.filter(pattern__in=[address, domain])}
+    rules = _block_rules()
     return rules.get(address) or rules.get(domain)
 
 

@@ -1,8 +1,11 @@
 """Helpline's own SMTP listener (aiosmtpd), started by ``helpline serve --smtp-port``.
 
 It accepts only recipients of active mailboxes (plus-addresses included), enforces the message
-size limit, and answers 250 only once the raw message is stored: from then on nothing is lost,
-whatever happens while it is parsed. Optional STARTTLS and AUTH for when it faces the internet.
+size limit, and answers 250 as soon as the raw message is stored (one committed insert): from
+then on nothing is lost, whatever happens while it is parsed. Parsing, threading and the ticket
+happen in a worker (``tasks.email_drain``, batches of stored rows), woken after each store; the
+tick picks up anything a lost wake-up left. Optional STARTTLS and AUTH for when it faces the
+internet.
 """
 
 from __future__ import annotations
@@ -30,25 +33,25 @@ def _rcpt_ok(address: str) -> bool:
     return selectors.mailbox_id_for_address(address) is not None
 
 
-def _store_and_process(raw: bytes, envelope_from: str, rcpts: list[str]) -> tuple[int, str]:
-    from helpline.connectors.email.models import Mailbox
-    from helpline.connectors.email.services import inbound_process, inbound_store
+def _store(raw: bytes, envelope_from: str, rcpts: list[str]) -> tuple[int, str]:
+    """Store the raw message (one committed insert) and wake a worker to process it."""
+    from helpline.connectors.email import tasks
+    from helpline.connectors.email.services import inbound_store
 
     close_old_connections()
     mailbox_id = next((m for m in (selectors.mailbox_id_for_address(r) for r in rcpts) if m), None)
-    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else None
     row, _ = inbound_store(
         raw=raw,
         transport=Transport.SMTP,
-        mailbox=mailbox,
+        mailbox_id=mailbox_id,
         envelope_from=envelope_from,
         envelope_to=rcpts,
     )
     if row.status == InboundStatus.RECEIVED:
         try:
-            row = inbound_process(inbound=row)
-        except Exception:  # the raw message is stored; the tick resumes it
-            logger.exception("processing inbound email %s failed; it stays stored", row.pk)
+            tasks.inbound_kick()
+        except Exception:  # stored is stored: the tick processes it if the wake-up is lost
+            logger.exception("processing stored email %s failed; the tick resumes it", row.pk)
     return row.pk, row.status
 
 
@@ -66,7 +69,7 @@ class HelplineHandler:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")
         try:
-            pk, status = await sync_to_async(_store_and_process, thread_sensitive=False)(
+            pk, status = await sync_to_async(_store, thread_sensitive=False)(
                 raw, envelope.mail_from or "", list(envelope.rcpt_tos)
             )
         except ValidationError as exc:

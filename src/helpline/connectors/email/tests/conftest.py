@@ -80,6 +80,18 @@ class _CaptureHandler:
         return "250 2.0.0 Captured queued as C0FFEE"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Iterator[None]:
+    """Per-process caches (mailbox addresses, block rules, the acknowledgement's queue inputs)
+    must not carry one test's rows into the next."""
+    from helpline.sla.expected import reuse_cache_clear
+
+    selectors.mailbox_cache_clear()
+    selectors.block_rule_cache_clear()
+    reuse_cache_clear()
+    yield
+
+
 @pytest.fixture
 def capture() -> Iterator[CaptureServer]:
     server = CaptureServer(host="127.0.0.1", port=free_port())
