@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.urls import reverse
@@ -53,10 +54,17 @@ def sla_badge(ticket: Ticket) -> SafeString:
     once it has passed, "SLA paused" while pending/on hold, "SLA breached" after a breach with
     no clock running, nothing without SLA. Reads ``ticket.sla`` (select it with the ticket).
     Times left are measured with Django's clock, as the template filters did."""
+    s: Any
     try:
-        s = ticket.sla
-    except ObjectDoesNotExist:
-        return mark_safe("")
+        # Selected with the ticket: the cached row, or None when the ticket has no SLA row
+        # (reading ``ticket.sla`` would raise, and building that exception costs more than
+        # the whole badge).
+        s = Ticket.sla.related.get_cached_value(ticket)
+    except KeyError:
+        try:
+            s = ticket.sla
+        except ObjectDoesNotExist:
+            s = None
     if s is None:
         return mark_safe("")
     if s.next_due_at:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django import template
 from django.http import QueryDict
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.safestring import SafeString
 
 from helpline.customers.choices import IdentityKind
@@ -100,6 +101,15 @@ class NavLink:
     active: bool
 
 
+@lru_cache(maxsize=256)
+def _reverse_once(url_name: str, script_prefix: str) -> str | None:
+    """The sidebar's URLs, reversed once per process (and script prefix), not on every page."""
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return None
+
+
 @register.inclusion_tag("web/includes/nav.html", takes_context=True)
 def sidebar_nav(context: template.Context) -> dict[str, Any]:
     """The entries of ``web.nav.NAV`` that the signed-in user's role allows, by section."""
@@ -110,9 +120,8 @@ def sidebar_nav(context: template.Context) -> dict[str, Any]:
     for entry in NAV:
         if not role_allows(role=role, min_role=entry.min_role):
             continue
-        try:
-            url = reverse(entry.url_name)
-        except NoReverseMatch:
+        url = _reverse_once(entry.url_name, get_script_prefix())
+        if url is None:
             continue
         if entry.query:
             wanted = QueryDict(entry.query)

@@ -1,0 +1,117 @@
+"""Query-count baselines of the pages an agent opens most: the inbox (priority queue and the
+keyset views), the ticket page and the customer page. The counts must not grow with the rows
+shown or the length of a conversation, and the pages carry everything they show: nothing is
+left to a request per panel or per message after the page (``hx-trigger="load"``)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from helpline.accounts.tests.factories import UserFactory
+from helpline.core import clock
+from helpline.customers.tests.factories import CustomerFactory
+from helpline.sla.models import TicketSla
+from helpline.tickets.services import message_receive, note_add, reply_add
+from helpline.tickets.tests.factories import make_ticket
+from helpline.triage.models import MessageTriage
+
+# Triage and SLA rows are written by their apps' handlers after commit.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _get(client: Client, url: str) -> tuple[str, int]:
+    client.get(url)  # warm: per-process caches (policies, content types, templates)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode(), len(ctx.captured_queries)
+
+
+def _conversation(ticket, agent, exchanges: int) -> None:
+    for i in range(exchanges):
+        reply_add(ticket=ticket, author=agent, body_text=f"Reply {i}: have you tried descaling?")
+        message_receive(ticket=ticket, body_text=f"Answer {i}: yes, twice, still cold!")
+        note_add(ticket=ticket, author=agent, body_text=f"Note {i}")
+
+
+def test_ticket_page_queries_do_not_grow_with_the_conversation(agent_client, agent):
+    short = make_ticket(subject="Short one", body_text="My kettle does not boil, help!")
+    long = make_ticket(subject="Long one", body_text="My kettle does not boil, help!")
+    _conversation(long, agent, 8)
+    assert MessageTriage.objects.filter(ticket=long).count() == 9  # every inbound message
+
+    _, short_queries = _get(agent_client, f"/tickets/{short.pk}/")
+    long_html, long_queries = _get(agent_client, f"/tickets/{long.pk}/")
+
+    assert long_queries == short_queries
+    # session, user, ticket, agents, teams, tags, timeline, messages, attachments, customer,
+    # identities, orders, notes, other tickets, message triage, ticket triage, customer
+    # trend, presence, SLA, and the names in the timeline
+    assert long_queries <= 20
+    # Everything arrives with the page: triage badges of all nine customer messages, the
+    # ticket's triage panel, the presence switch; no follow-up request per panel.
+    assert 'hx-trigger="load"' not in long_html
+    assert long_html.count('class="triage-badges"') == 9
+    assert 'class="card triage-panel"' in long_html
+    assert 'id="routing-presence"' in long_html
+    assert "Answer 7: yes, twice, still cold!" in long_html
+
+
+def test_inbox_queue_and_views_queries_do_not_grow_with_rows(agent_client, agent):
+    now = clock.now()
+    first = [make_ticket(subject=f"First {i}") for i in range(2)]
+    _, queue_few = _get(agent_client, "/")
+    _, open_few = _get(agent_client, "/?view=open")
+    more = [make_ticket(subject=f"More {i}", tags=["kettle", f"t{i}"]) for i in range(6)]
+    for i, ticket in enumerate(first + more):
+        TicketSla.objects.filter(ticket=ticket).update(next_due_at=now + timedelta(minutes=i))
+    # Tickets without a running clock come after the others.
+    TicketSla.objects.filter(ticket=more[-1]).update(next_due_at=None)
+
+    html, queue_many = _get(agent_client, "/")
+    _, open_many = _get(agent_client, "/?view=open")
+
+    assert queue_many <= queue_few + 1  # + the ranking of tickets without a running clock
+    assert open_many == open_few
+    # session, user, teams, the ids with a running clock, the ids without, the rows, their
+    # tags, presence
+    assert queue_many <= 8
+    ids = [int(x) for x in re.findall(r'data-ticket="(\d+)"', html)]
+    assert ids == [t.pk for t in first + more[:-1]] + [more[-1].pk]
+    assert 'hx-trigger="load"' not in html
+    assert html.count("badge-sla") == 7  # the clockless ticket shows no SLA badge
+    assert html.count('<span class="tag">kettle</span>') == 6
+
+
+def test_queue_of_a_restricted_agent_keeps_to_her_teams(client, team_a):
+    from helpline.accounts.tests.factories import TeamFactory
+
+    restricted = UserFactory(restricted_to_teams=True)
+    restricted.teams.set([team_a])
+    mine = make_ticket(subject="Billing question", team=team_a)
+    hidden = make_ticket(subject="Elsewhere", team=TeamFactory(name="Shipping"))
+    TicketSla.objects.filter(ticket=hidden).update(next_due_at=clock.now() - timedelta(hours=2))
+    TicketSla.objects.filter(ticket=mine).update(next_due_at=None)
+    client.force_login(restricted)
+    html, _ = _get(client, "/")
+    ids = [int(x) for x in re.findall(r'data-ticket="(\d+)"', html)]
+    assert ids == [mine.pk]
+
+
+def test_customer_page_queries_do_not_grow_with_tickets(agent_client):
+    customer = CustomerFactory()
+    make_ticket(customer=customer)
+    _, few = _get(agent_client, f"/customers/{customer.pk}/")
+    for i in range(5):
+        make_ticket(customer=customer, subject=f"Another {i}", tags=["x"])
+    html, many = _get(agent_client, f"/customers/{customer.pk}/")
+    assert many == few
+    # session, user, customer, identities, orders, notes, tickets, their tags, presence
+    assert many <= 9
+    assert html.count('class="row"') == 6
