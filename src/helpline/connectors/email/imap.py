@@ -410,6 +410,7 @@ class ImapWatchers:
         self.idle_seconds = idle_seconds
         self._stop = threading.Event()
         self._watchers: dict[int, tuple[threading.Thread, threading.Event]] = {}
+        self._stopping: list[threading.Thread] = []
         self._supervisor = threading.Thread(target=self._run, name="imap-watchers", daemon=True)
 
     def start(self) -> ImapWatchers:
@@ -432,9 +433,9 @@ class ImapWatchers:
         finally:
             connection.close()
 
-    def rescan(self) -> set[int]:
-        """Claim or renew the lease of every active IMAP mailbox that is free or ours, start
-        watchers for new ones, stop those we no longer hold. Returns the mailboxes held."""
+    def claim(self) -> set[int]:
+        """Claim or renew the lease of every active IMAP mailbox that is free or already ours;
+        returns the mailboxes held."""
         now = clock.now()
         held: set[int] = set()
         for pk in Mailbox.objects.filter(transport=Transport.IMAP, is_active=True).values_list(
@@ -451,10 +452,17 @@ class ImapWatchers:
             )
             if claimed:
                 held.add(pk)
+        return held
+
+    def rescan(self) -> set[int]:
+        """Renew the leases, start watchers for newly held mailboxes, stop the others."""
+        held = self.claim()
         for pk, (thread, stop) in list(self._watchers.items()):
             if pk not in held or not thread.is_alive():
                 stop.set()
+                self._stopping.append(thread)
                 del self._watchers[pk]
+        self._stopping = [t for t in self._stopping if t.is_alive()]
         for pk in held - set(self._watchers):
             stop = threading.Event()
             thread = threading.Thread(
@@ -475,9 +483,10 @@ class ImapWatchers:
             self._supervisor.join(timeout)
         for _thread, stop in self._watchers.values():
             stop.set()
-        for thread, _ in self._watchers.values():
+        for thread in [*self._stopping, *(t for t, _ in self._watchers.values())]:
             thread.join(timeout)
         self._watchers.clear()
+        self._stopping.clear()
         with contextlib.suppress(DatabaseError):
             Mailbox.objects.filter(imap_watcher=self.holder).update(
                 imap_watcher="", imap_watch_until=None
