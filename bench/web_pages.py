@@ -418,8 +418,33 @@ def main() -> None:
                                 data={"direction": m.direction}, created_at=m.created_at)
                     for m in added
                 )
+                # Triage results on every customer message and on the ticket, as the triage
+                # app writes them, so the badges and the panel render with their contents.
+                from helpline.triage.models import MessageTriage, TicketTriage
+
+                now = clock.now()
+                reasons = {"intent": {"confidence": 0.81, "because": ["refund", "order"]},
+                           "sentiment": {"because": ["still waiting"]},
+                           "urgency": {"because": ["third message"]}}
+                MessageTriage.objects.bulk_create(
+                    MessageTriage(
+                        message=m, ticket=ticket, language="en", intent="refund_request",
+                        intent_confidence=0.81, sentiment="negative", sentiment_score=-0.4,
+                        frustration=0.5, urgency="high", reasons=reasons, created_at=now,
+                        updated_at=now,
+                    )
+                    for m in added if m.direction == Direction.INBOUND
+                )
+                TicketTriage.objects.update_or_create(
+                    ticket=ticket,
+                    defaults={"intent": "refund_request", "language": "en",
+                              "sentiment": "negative", "sentiment_score": -0.4,
+                              "sentiment_trend": -0.2, "urgency": "high",
+                              "suggested_priority": "high", "message_count": 18,
+                              "updated_at": now},
+                )
                 total = Message.objects.filter(ticket=ticket).count()
-                report(f"ticket page, long conversation ({total} messages), supervisor",
+                report(f"ticket page, long conversation ({total} messages, triaged), supervisor",
                        measure(as_supervisor, fixed(f"/tickets/{ticket.pk}/"),
                                repeat=args.repeat, warmup=args.warmup))
                 print(f"    load average {os.getloadavg()[0]:.2f}", flush=True)

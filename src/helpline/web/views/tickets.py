@@ -32,7 +32,7 @@ from helpline.web import slots
 from helpline.web.forms import ReplyForm, TicketFieldsForm
 from helpline.web.timeline import describe_timeline
 from helpline.web.views.common import agent_required, current_agent, htmx_redirect, is_htmx
-from helpline.web.views.triage import BADGE_CHOICES, message_badges_context, ticket_panel_context
+from helpline.web.views.triage import message_badges_context, ticket_panel_context
 
 MAX_ATTACHMENTS = 10
 OTHER_TICKETS = 6
@@ -100,9 +100,8 @@ def _triage(ticket: Ticket, conversation: list[Message]) -> dict[str, object]:
     inbound = [m.pk for m in conversation if m.direction == Direction.INBOUND]
     triages = message_triages_for_ticket(ticket=ticket) if inbound else {}
     return {
-        "triage_badges": {pk: message_badges_context(triages.get(pk)) for pk in inbound},
+        "triage_badges": {pk: message_badges_context(triages.get(pk), pk) for pk in inbound},
         "triage_panel": ticket_panel_context(ticket),
-        **BADGE_CHOICES,
     }
 
 

@@ -8,9 +8,13 @@ through ``helpline.triage.services``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from helpline.core.errors import HelplineError, NotFound
@@ -46,21 +50,37 @@ def _message(request: HttpRequest, message_id: int) -> Message:
     return message
 
 
-def message_badges_context(triage: MessageTriage | None) -> dict[str, object]:
-    """What ``web/triage/_message_badges.html`` needs for one message's triage (or None),
-    besides ``message_id`` and the ``*_choices`` of ``BADGE_CHOICES``."""
+@lru_cache(maxsize=256)
+def _options(choices: tuple[tuple[str, str], ...], selected: str) -> SafeString:
+    """``<option>``s of a correction menu: the same few lists on every customer message of a
+    ticket, so they are built once per selected value rather than looped in the template."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, mark_safe(" selected") if value == selected else "", label)
+        for value, label in choices),
+    )
+
+
+INTENT_OPTIONS = tuple((str(v), str(label)) for v, label in INTENT_CHOICES)
+URGENCY_OPTIONS = tuple((str(v), str(label)) for v, label in Urgency.choices)
+SENTIMENT_OPTIONS = tuple((str(v), str(label)) for v, label in Sentiment.choices)
+
+
+def message_badges_context(triage: MessageTriage | None, message_id: int) -> dict[str, object]:
+    """What ``web/triage/_message_badges.html`` needs for one message and its triage (or None)."""
+    if triage is None:
+        return {"triage": None, "message_id": message_id}
     return {
         "triage": triage,
-        "sentiment_colour": SENTIMENT_COLOURS.get(triage.sentiment, "#6b7280") if triage else "",
-        "urgency_colour": URGENCY_COLOURS.get(triage.urgency, "#6b7280") if triage else "",
+        "message_id": message_id,
+        "correct_url": reverse("web:triage_message_correct", args=[message_id]),
+        "sentiment_colour": SENTIMENT_COLOURS.get(triage.sentiment, "#6b7280"),
+        "urgency_colour": URGENCY_COLOURS.get(triage.urgency, "#6b7280"),
+        "intent_options": _options(INTENT_OPTIONS, triage.intent),
+        "urgency_options": _options(URGENCY_OPTIONS, triage.urgency),
+        "sentiment_options": _options(SENTIMENT_OPTIONS, triage.sentiment),
     }
-
-
-BADGE_CHOICES: dict[str, object] = {
-    "intent_choices": INTENT_CHOICES,
-    "urgency_choices": Urgency.choices,
-    "sentiment_choices": Sentiment.choices,
-}
 
 
 def _badges(
@@ -69,12 +89,7 @@ def _badges(
     return render(
         request,
         "web/triage/_message_badges.html",
-        {
-            "message_id": message.pk,
-            **BADGE_CHOICES,
-            **message_badges_context(triage),
-            **extra,
-        },
+        {**message_badges_context(triage, message.pk), **extra},
     )
 
 
