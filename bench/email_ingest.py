@@ -1,16 +1,26 @@
 """Ingestion throughput: messages per second from Helpline's SMTP listener to a committed ticket.
 
-    # SQLite (a throw-away data dir)
+Runs the process layout a user runs: ``helpline serve --no-worker`` (web server and the SMTP
+listener, which stores each message and answers 250) and ``helpline worker`` (the Huey consumer
+that puts stored mail on tickets in batches, delivers the acknowledgements and drains the
+outbox of the SLA, routing and triage reactions), both started here as child processes on a
+throw-away data dir. Real ``smtplib`` clients in this process send the messages.
+
+    # SQLite (in the throw-away data dir)
     .venv/bin/python bench/email_ingest.py --messages 1000 --clients 4
-    # PostgreSQL (its own database; created if missing)
-    HELPLINE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_email \
+    # PostgreSQL (its own database; created if missing; other runs' rows stay, counts are per run)
+    HELPLINE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_email \\
         .venv/bin/python bench/email_ingest.py --messages 1000 --clients 4
 
-Each client is a real smtplib connection sending several messages per session; the listener
-answers 250 only after the raw message is stored and its ticket committed (it processes inline),
-so when the last client finishes, every message is on a ticket. Every message opens a new ticket
-for one of --customers senders; acknowledgements are on (their delivery is queued, not sent:
---ack off to measure without them). Loopback only; bounded by --messages.
+A message counts once its ticket is committed (its stored row is ``processed``, read from the
+database). Every message opens a new ticket for one of --customers senders. Acknowledgements are
+on by default: written with the ticket, their delivery queued in Huey and sent by the worker to
+a local SMTP sink standing for the relay (--ack off: none; --relay none: no relay configured,
+deliveries fail and wait for their retry). Figures: SMTP phase (every 250 received), committed
+(the last ticket), settled (also every acknowledgement delivered and the outbox empty); CPU
+time of each Helpline process (from /proc) per message, which depends far less on the
+neighbours than wall time; the load average. Loopback only; bounded by --messages and
+--timeout.
 """
 
 from __future__ import annotations
@@ -18,7 +28,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
+import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def _ensure_pg_database(url: str) -> None:
@@ -38,36 +52,22 @@ def _ensure_pg_database(url: str) -> None:
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
+    conn = [
+        "-h",
+        parts.hostname or "127.0.0.1",
+        "-p",
+        str(parts.port or 5432),
+        "-U",
+        parts.username or "postgres",
+    ]
     check = subprocess.run(
-        [
-            "psql",
-            "-h",
-            parts.hostname or "127.0.0.1",
-            "-p",
-            str(parts.port or 5432),
-            "-U",
-            parts.username or "postgres",
-            "-tAc",
-            "SELECT datname FROM pg_database",
-        ],
+        ["psql", *conn, "-tAc", "SELECT datname FROM pg_database"],
         capture_output=True,
         text=True,
         check=False,
     )
     if name not in check.stdout.split():
-        subprocess.run(
-            [
-                "createdb",
-                "-h",
-                parts.hostname or "127.0.0.1",
-                "-p",
-                str(parts.port or 5432),
-                "-U",
-                parts.username or "postgres",
-                name,
-            ],
-            check=True,
-        )
+        subprocess.run(["createdb", *conn, name], check=True)
 
 
 def _message(n: int, customers: int, run: str) -> bytes:
@@ -88,97 +88,227 @@ def _message(n: int, customers: int, run: str) -> bytes:
     return msg.as_bytes()
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"helpline serve exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the SMTP listener did not come up on port {port}")
+
+
+class _Sink:
+    """The relay: accepts every acknowledgement and counts it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        with self.lock:
+            self.count += 1
+        return "250 2.0.0 Ok: queued"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--customers", type=int, default=200)
     parser.add_argument("--ack", choices=["on", "off"], default="on")
-    parser.add_argument(
-        "--email-only",
-        action="store_true",
-        help="unsubscribe the other apps' event handlers (SLA, routing, triage) to measure the "
-        "email path alone; NOT how production runs",
-    )
+    parser.add_argument("--relay", choices=["sink", "none"], default="sink")
+    parser.add_argument("--worker-threads", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds, whole run")
     args = parser.parse_args()
     args.messages = min(args.messages, 20_000)
 
-    os.environ.setdefault("HELPLINE_DATA_DIR", tempfile.mkdtemp(prefix="hl-email-bench-"))
-    os.environ.setdefault("HELPLINE_LOG_LEVEL", "WARNING")
+    data_dir = tempfile.mkdtemp(prefix="hl-email-bench-")
+    env = dict(os.environ)
+    env.update(
+        HELPLINE_DATA_DIR=data_dir,
+        HELPLINE_LOG_LEVEL=env.get("HELPLINE_LOG_LEVEL", "WARNING"),
+        HELPLINE_WORKERS=str(args.worker_threads),
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT / "src"), env.get("PYTHONPATH")) if p),
+        DJANGO_SETTINGS_MODULE="helpline.config.settings",
+    )
+    sink_controller = None
+    sink = _Sink()
+    if args.relay == "sink":
+        from aiosmtpd.controller import Controller
+
+        sink_port = _free_port()
+        sink_controller = Controller(sink, hostname="127.0.0.1", port=sink_port)
+        sink_controller.start()
+        env["HELPLINE_SMTP_URL"] = f"smtp://127.0.0.1:{sink_port}"
+    os.environ.update(env)
     if os.environ.get("HELPLINE_DATABASE_URL"):
         _ensure_pg_database(os.environ["HELPLINE_DATABASE_URL"])
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpline.config.settings")
     import django
 
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
     call_command("migrate", verbosity=0)
-    from helpline.connectors.email import selectors, services
-    from helpline.connectors.email.models import InboundEmail, Mailbox
-    from helpline.connectors.email.smtp_server import start_listener
+    from helpline.connectors.email import services
+    from helpline.connectors.email.models import InboundEmail, Mailbox, OutboundEmail
+    from helpline.core.models import OutboxEvent
 
     mailbox = Mailbox.objects.filter(address="support@bench.example.org").first()
     if mailbox is None:
         mailbox = services.mailbox_create(address="support@bench.example.org", name="Bench")
     services.mailbox_update(mailbox=mailbox, ack_enabled=args.ack == "on")
-    selectors.mailbox_cache_clear()
+    connection.close()
 
-    import socket
+    smtp_port, web_port = _free_port(), _free_port()
+    helpline = [sys.executable, "-m", "helpline.cli"]
+    logs = Path(data_dir)
+    serve = subprocess.Popen(
+        [
+            *helpline,
+            "serve",
+            "--no-worker",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(web_port),
+            "--smtp-port",
+            str(smtp_port),
+        ],
+        env=env,
+        stdout=(logs / "serve.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        [*helpline, "worker"],
+        env=env,
+        stdout=(logs / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_port(smtp_port, serve)
+        time.sleep(2.0)  # both processes finish starting (imports, first tick) before timing
+        run = uuid.uuid4().hex[:8]
+        payloads = [_message(n, args.customers, run) for n in range(args.messages)]
+        chunks = [payloads[i :: args.clients] for i in range(args.clients)]
+        errors: list[str] = []
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    if args.email_only:
-        from helpline.connectors.email.handlers import on_reply_added
-        from helpline.core import bus
-        from helpline.tickets.events import ReplyAdded
+        def client(batch: list[bytes]) -> None:
+            try:
+                with smtplib.SMTP("127.0.0.1", smtp_port, timeout=60) as smtp:
+                    for raw in batch:
+                        smtp.sendmail("bench@bench.test", ["support@bench.example.org"], raw)
+            except Exception as exc:
+                errors.append(repr(exc))
 
-        bus._subscribers.clear()
-        bus.subscribe(ReplyAdded, on_reply_added)
-    listener = start_listener(host="127.0.0.1", port=port)
-    run = uuid.uuid4().hex[:8]
-    payloads = [_message(n, args.customers, run) for n in range(args.messages)]
-    chunks = [payloads[i :: args.clients] for i in range(args.clients)]
-    errors: list[str] = []
+        mine = InboundEmail.objects.filter(rfc_id__contains=f".{run}.")
+        load_start = os.getloadavg()
+        cpu0 = {p.pid: _cpu_seconds(p.pid) for p in (serve, worker)}
+        own0 = time.process_time()
+        threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        smtp_done = time.perf_counter() - started
+        deadline = time.monotonic() + args.timeout
+        committed_at = None
+        done = 0
+        while time.monotonic() < deadline:
+            done = mine.filter(status="processed").count()
+            if done + len(errors) >= args.messages or not mine.filter(status="received").exists():
+                committed_at = time.perf_counter() - started
+                break
+            time.sleep(0.05)
+        cpu_committed = {p.pid: _cpu_seconds(p.pid) - cpu0[p.pid] for p in (serve, worker)}
+        # Settled: every acknowledgement delivered (or waiting for a retry) and the outbox empty.
+        settled_at = None
+        while time.monotonic() < deadline:
+            queued = OutboundEmail.objects.filter(
+                message__ticket_id__in=mine.values("ticket_id"),
+                status="queued",
+                next_attempt_at__lte=timezone.now(),
+            ).exists()
+            if not queued and not OutboxEvent.objects.filter(failed_at__isnull=True).exists():
+                settled_at = time.perf_counter() - started
+                break
+            time.sleep(0.1)
+        cpu_settled = {p.pid: _cpu_seconds(p.pid) - cpu0[p.pid] for p in (serve, worker)}
+        own = time.process_time() - own0
+        load_end = os.getloadavg()
+        done = mine.filter(status="processed").count()
+        quarantined = mine.filter(status="quarantined").count()
+    finally:
+        for proc in (serve, worker):
+            proc.send_signal(signal.SIGINT)
+        for proc in (serve, worker):
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if sink_controller is not None:
+            sink_controller.stop()
 
-    def client(batch: list[bytes]) -> None:
-        try:
-            with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
-                for raw in batch:
-                    smtp.sendmail("bench@bench.test", ["support@bench.example.org"], raw)
-        except Exception as exc:
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
-    started = time.perf_counter()
-    cpu_started = time.process_time()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    cpu = time.process_time() - cpu_started
-    listener.stop()
-
-    done = InboundEmail.objects.filter(rfc_id__contains=f".{run}.", status="processed").count()
     vendor = connection.vendor
-    load = os.getloadavg()
+    listener_cpu = cpu_committed[serve.pid]
+    worker_cpu = cpu_committed[worker.pid]
+    per = 1000 / max(1, done)
     print(
         f"email ingest [{vendor}] {args.messages} messages, {args.clients} SMTP clients, "
-        f"{args.customers} customers, ack {args.ack}"
-        f"{', email path only' if args.email_only else ''}: {done / elapsed:.1f} messages/s "
-        f"({elapsed:.1f} s; {done} committed on tickets; errors {len(errors)}); "
-        f"Python CPU {cpu / max(1, done) * 1000:.1f} ms/message (clients + listener, one process)"
+        f"{args.customers} customers, ack {args.ack}, relay {args.relay}, "
+        f"helpline serve --no-worker + helpline worker ({args.worker_threads} threads)"
     )
     print(
-        f"machine: {platform.machine()} {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, "
-        f"load average at end {load[0]:.1f} (shared machine)"
+        f"  SMTP phase: {args.messages / smtp_done:.1f} messages/s accepted (250) "
+        f"in {smtp_done:.1f} s; errors {len(errors)}"
+    )
+    if committed_at is not None:
+        print(
+            f"  committed: {done / committed_at:.1f} messages/s to a committed ticket "
+            f"({done} on tickets, {quarantined} quarantined, in {committed_at:.1f} s)"
+        )
+    else:
+        print(f"  committed: TIMED OUT with {done} of {args.messages} on tickets")
+    print(
+        f"  Python CPU per message until committed: listener {listener_cpu * per:.1f} ms, "
+        f"worker {worker_cpu * per:.1f} ms, together {(listener_cpu + worker_cpu) * per:.1f} ms"
+    )
+    if settled_at is not None:
+        print(
+            f"  settled (acknowledgements delivered: {sink.count}, outbox empty) after "
+            f"{settled_at:.1f} s; CPU per message then: listener "
+            f"{cpu_settled[serve.pid] * per:.1f} ms, worker {cpu_settled[worker.pid] * per:.1f} ms"
+        )
+    else:
+        print("  settled: TIMED OUT (acknowledgements or outbox events still due)")
+    print(f"  bench clients (this process, not Helpline): {own * per:.1f} ms CPU per message")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, load average at start {load_start[0]:.1f}, at end "
+        f"{load_end[0]:.1f} (shared machine)"
     )
     if errors:
         print("first error:", errors[0])
+    if os.environ.get("HELPLINE_BENCH_KEEP") != "1":
+        shutil.rmtree(data_dir, ignore_errors=True)
     return 0
 
 

@@ -28,14 +28,14 @@ def on_reply_added(event: ReplyAdded) -> None:
     )
     if queued is not None:
         if queued[1] == OutboundStatus.QUEUED:
-            tasks.email_deliver(queued[0])
+            tasks.deliver_soon(queued[0])
         return
     message = Message.objects.select_related("ticket").filter(pk=event.message_id).first()
     if message is None:
         return
     row = services.outbound_queue(message=message)
     if row is not None:
-        tasks.email_deliver(row.pk)
+        tasks.deliver_soon(row.pk)
 
 
 def tick_email() -> None:

@@ -1,14 +1,17 @@
 """Thin task wrappers: ids in, one service call, idempotent.
 
 ``inbound_kick`` wakes a worker to process stored mail (the SMTP listener calls it after each
-store): wake-ups are coalesced, at most one per ``KICK_DELAY`` per process, and always sent
-after the stores they cover committed, so no stored message waits for the tick.
+store) and ``deliver_soon`` to send queued replies: wake-ups are coalesced, at most one per
+``KICK_DELAY`` per process, and always sent after the writes they cover committed, so nothing
+waits for the tick, and a burst of a thousand messages is a handful of tasks, not a thousand.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 from huey.contrib.djhuey import HUEY, db_task
 
@@ -35,17 +38,59 @@ def email_process(inbound_id: int) -> None:
 
 
 @db_task()  # type: ignore[untyped-decorator]
-def email_drain() -> int:
+def email_drain() -> None:
     """Put stored mail on tickets, batch after batch; past the budget, hand the rest to a new
     task so other queued work is not starved."""
     taken = services.inbound_drain(budget=DRAIN_BUDGET)
     if taken and services.inbound_pending():
         email_drain()
-    return int(taken)
 
 
-_kick_lock = threading.Lock()
-_kick_pending = False
+@db_task()  # type: ignore[untyped-decorator]
+def email_deliver_due() -> None:
+    """Send every reply whose delivery is due (a burst of acknowledgements in one task)."""
+    deadline = time.monotonic() + DRAIN_BUDGET
+    while time.monotonic() < deadline:
+        due = services.outbound_due_ids()
+        if not due:
+            return
+        for outbound_id in due:
+            services.outbound_deliver(outbound_id=outbound_id)
+    if services.outbound_due_ids(limit=1):
+        email_deliver_due()
+
+
+class _Kick:
+    """A coalesced wake-up: the first call arms a timer, calls until it fires are absorbed, and
+    the task is enqueued when it fires, so every call is followed by an enqueue that happens
+    after it (the writes the caller committed before calling are seen by the task)."""
+
+    def __init__(self, send: Callable[[], object], what: str) -> None:
+        self._send = send
+        self._what = what
+        self._lock = threading.Lock()
+        self._pending = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._pending:
+                return
+            self._pending = True
+        timer = threading.Timer(KICK_DELAY, self._fire)
+        timer.daemon = True
+        timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._pending = False  # cleared before enqueueing: later calls arm a new timer
+        try:
+            self._send()
+        except Exception:  # the queue is down: the tick does the work once it is back
+            logger.exception("could not wake a worker for %s", self._what)
+
+
+_wake_drain = _Kick(lambda: email_drain(), "stored email")
+_wake_delivery = _Kick(lambda: email_deliver_due(), "email delivery")
 _draining = threading.local()
 
 
@@ -61,21 +106,12 @@ def inbound_kick() -> None:
             finally:
                 _draining.active = False
         return
-    global _kick_pending
-    with _kick_lock:
-        if _kick_pending:
-            return
-        _kick_pending = True
-    timer = threading.Timer(KICK_DELAY, _send_kick)
-    timer.daemon = True
-    timer.start()
+    _wake_drain()
 
 
-def _send_kick() -> None:
-    global _kick_pending
-    with _kick_lock:
-        _kick_pending = False  # cleared before enqueueing: later stores schedule a new wake-up
-    try:
-        email_drain()
-    except Exception:  # the queue is down: the tick processes what is stored once it is back
-        logger.exception("could not wake a worker for stored email")
+def deliver_soon(outbound_id: int) -> None:
+    """Have a queued reply sent (call after its row committed). Bursts share one task."""
+    if HUEY.immediate:
+        email_deliver(outbound_id)
+        return
+    _wake_delivery()
