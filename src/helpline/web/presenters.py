@@ -12,15 +12,17 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.template.defaultfilters import linebreaks_filter as linebreaks
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
 
 from helpline.core import clock
-from helpline.tickets.models import Ticket
+from helpline.tickets.choices import Direction
+from helpline.tickets.models import Message, Ticket
 from helpline.web.badges import channel_label, priority_badge, status_badge
 
 
@@ -152,3 +154,104 @@ def ticket_rows(tickets: Iterable[Ticket], *, with_sla: bool = False) -> list[Ti
             )
         )
     return rows
+
+
+ATTACHMENT_ICON = mark_safe(
+    '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M21 11.5 12.6 19.9a5.5 '
+    "5.5 0 0 1-7.8-7.8l8.5-8.5a3.7 3.7 0 0 1 5.2 5.2l-8.5 8.5a1.8 1.8 0 0 1-2.6-2.6l7.8-7.8\"/>"
+    "</svg>"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """One message of the conversation, its head, body and attachments already rendered; the
+    template adds the other areas' extras (``MESSAGE_EXTRAS``) with ``m`` = ``message``."""
+
+    pk: int
+    direction: str
+    head: SafeString
+    body: SafeString
+    attachments: SafeString
+    message: Message
+
+
+def _message_head(m: Message, customer: object, now: datetime) -> SafeString:
+    if m.direction == Direction.INBOUND:
+        who = m.author_customer or customer
+        head = format_html(
+            '<span class="avatar avatar-customer">{}</span>\n        <strong>{}</strong>\n'
+            '        <span class="pill">Customer</span>',
+            initials(who), who,
+        )
+    elif m.direction == Direction.NOTE:
+        who = m.author_user or "Helpline"
+        head = format_html(
+            '<span class="avatar">{}</span>\n        <strong>{}</strong>\n'
+            '        <span class="pill pill-note">Internal note</span>',
+            initials(who), who,
+        )
+    else:
+        who = m.author_user or "Helpline"
+        head = format_html(
+            '<span class="avatar avatar-agent">{}</span>\n        <strong>{}</strong>\n'
+            '        <span class="pill pill-reply">{}</span>',
+            initials(who), who, "Automatic reply" if m.is_automatic else "Reply",
+        )
+        if m.delivery_status:
+            head += format_html(
+                '\n        <span class="delivery delivery-{}" title="{}">{}</span>',
+                m.delivery_status, m.delivery_detail, m.get_delivery_status_display(),
+            )
+    local = timezone.localtime(m.created_at)
+    return head + format_html(
+        '\n      <span class="message-meta muted">{} · <time datetime="{}" title="{}">{}</time>'
+        "</span>",
+        channel_label(m.channel), date_format(local, "c"), f"{local:%Y-%m-%d %H:%M}",
+        relative_time(m.created_at, now=now),
+    )
+
+
+def conversation_rows(messages: Iterable[Message], *, ticket: Ticket) -> list[MessageView]:
+    """The conversation of ``ticket`` for ``web/tickets/_conversation.html``: messages fetched
+    with their authors and attachments (``tickets.selectors.ticket_messages``)."""
+    now = clock.now()
+    customer = ticket.customer
+    prefix = _ticket_url_prefix()
+    rows = []
+    for m in messages:
+        attachments = list(m.attachments.all())
+        rows.append(
+            MessageView(
+                pk=m.pk,
+                direction=m.direction,
+                head=_message_head(m, customer, now),
+                body=mark_safe(m.body_html) if m.body_html else linebreaks(m.body_text),
+                attachments=format_html(
+                    '<ul class="attachments">\n      {}\n    </ul>',
+                    format_html_join(
+                        "",
+                        '<li><a href="{}{}/attachments/{}/">{} {}</a> <span class="muted">{}'
+                        "</span></li>",
+                        (
+                            (prefix, ticket.pk, a.pk, ATTACHMENT_ICON, a.filename,
+                             filesize(a.size))
+                            for a in attachments
+                        ),
+                    ),
+                )
+                if attachments
+                else mark_safe(""),
+                message=m,
+            )
+        )
+    return rows
+
+
+def filesize(value: int) -> str:
+    size = float(value)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

@@ -17,7 +17,7 @@ from helpline.tickets.choices import PRIORITY_COLOURS, STATUS_COLOURS
 from helpline.tickets.models import Ticket
 from helpline.web import badges
 from helpline.web.nav import NAV, role_allows
-from helpline.web.presenters import initials, relative_time, sla_badge
+from helpline.web.presenters import filesize, initials, relative_time, sla_badge
 from helpline.web.views.routing import presence_context
 
 register = template.Library()
@@ -84,14 +84,9 @@ def presence_switch(context: template.Context) -> dict[str, Any]:
     return {**presence_context(context["request"].user), "csrf_token": context.get("csrf_token")}
 
 
-@register.filter
-def filesize(value: int) -> str:
-    size = float(value)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+@register.filter(name="filesize")
+def filesize_filter(value: int) -> str:
+    return filesize(value)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from helpline.tickets.services import AttachmentIn, note_add, reply_add, ticket_
 from helpline.triage.selectors import message_triages_for_ticket
 from helpline.web import slots
 from helpline.web.forms import ReplyForm, TicketFieldsForm
+from helpline.web.presenters import conversation_rows
 from helpline.web.timeline import describe_timeline
 from helpline.web.views.common import agent_required, current_agent, htmx_redirect, is_htmx
 from helpline.web.views.triage import message_badges_context, ticket_panel_context
@@ -73,7 +74,7 @@ def _ticket_context(
     conversation = list(ticket_messages(ticket=ticket))
     return {
         "ticket": ticket,
-        "conversation": conversation,
+        "conversation": conversation_rows(conversation, ticket=ticket),
         **_triage(ticket, conversation),
         "timeline": describe_timeline(ticket=ticket, events=events),
         "customer": _customer_for_panel(ticket),
