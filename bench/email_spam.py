@@ -20,6 +20,7 @@ src/helpline/connectors/email/data/spam_model.json.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import platform
@@ -166,25 +167,39 @@ def report(model: spam.SpamModel, rows: list[Row], threshold: float) -> None:
         else:
             fp += in_spam
             n_ham += len(group)
+    wrong = [
+        f"{r.folder}/{r.name[:5]} {r.parsed.subject[:50]!r}"
+        for r in rows
+        if not r.is_spam and spam.spam_band(model.score(r.tokens), threshold=threshold) == "spam"
+    ]
     precision = tp / (tp + fp) if tp + fp else 0.0
     print(
         f"  precision {precision:.4f}, recall {tp / (tp + fn):.4f}, all ham to spam "
         f"{fp}/{n_ham} ({fp / n_ham:.2%}), spam reaching the inbox {fn}/{tp + fn}"
     )
+    for line in wrong:
+        print(f"  ham in spam: {line}")
 
 
 def timing(model: spam.SpamModel, rows: list[Row]) -> None:
-    costs = []
-    for r in rows:
-        started = time.perf_counter()
-        model.score(spam.features(r.parsed))
-        costs.append(time.perf_counter() - started)
-    costs.sort()
+    """Per-message cost of features + score, the best of 3 passes per message (the machine is
+    shared, so one pass picks up other people's load), garbage collection paused."""
+    best = [float("inf")] * len(rows)
+    gc.disable()
+    try:
+        for _ in range(3):
+            for i, r in enumerate(rows):
+                started = time.perf_counter()
+                model.score(spam.features(r.parsed))
+                best[i] = min(best[i], time.perf_counter() - started)
+    finally:
+        gc.enable()
+    costs = sorted(best)
     print(
         f"scoring (features + score, parsed message in hand): mean "
         f"{statistics.fmean(costs) * 1e3:.3f} ms, median {costs[len(costs) // 2] * 1e3:.3f} ms, "
         f"p99 {costs[int(len(costs) * 0.99)] * 1e3:.3f} ms, max {costs[-1] * 1e3:.2f} ms "
-        f"per message ({len(costs)} messages)"
+        f"per message ({len(costs)} held-out messages)"
     )
 
 
@@ -244,6 +259,8 @@ def main() -> int:
             print("no shipped model: run with --write-model", file=sys.stderr)
             return 1
         model = loaded
+    meta = model.meta or {}
+    print(f"model: {len(model.weights)} tokens; {meta.get('command', '')}")
     report(model, test_rows, args.threshold)
     timing(model, test_rows)
     print(f"elapsed {time.perf_counter() - started:.1f}s")

@@ -196,7 +196,7 @@ class SpamModel:
             raise ValueError("The spam cut must be above the suspect cut.")
         low, high = _logit(SUSPECT_SCORE), _logit(SPAM_SCORE)
         scale = (high - low) / (spam_raw - suspect_raw)
-        meta = dict(self.meta or {}, suspect_raw=suspect_raw, spam_raw=spam_raw)
+        meta = dict(self.meta or {}, suspect_raw=round(suspect_raw, 6), spam_raw=round(spam_raw, 6))
         return SpamModel(
             bias=self.bias,
             weights=self.weights,
