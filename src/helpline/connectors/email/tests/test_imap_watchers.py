@@ -55,7 +55,7 @@ def test_watchers_ingest_with_idle_and_hold_a_lease(transactional_db, dovecot_se
         assert _wait(lambda: Mailbox.objects.get(pk=mailbox.pk).imap_polled_at, 15) is not None
         held = Mailbox.objects.get(pk=mailbox.pk)
         assert held.imap_watcher == watchers.holder
-        assert held.imap_watch_until > clock.now()
+        assert held.imap_watch_until is not None and held.imap_watch_until > clock.now()
         assert watchers.watching == {mailbox.pk}
 
         append(dovecot_server, folder, raw_email(to="help@example.org", subject="idle 1"))
