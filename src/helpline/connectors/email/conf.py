@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from helpline.config.env import ConfigError, env_int, env_str
+from helpline.core.crypto import UnreadableSecret
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class SmtpTarget:
 
 
 def parse_smtp_url(raw: str, *, name: str = "HELPLINE_SMTP_URL") -> SmtpTarget:
+    if isinstance(raw, UnreadableSecret):  # stored under another secret key (core.crypto)
+        raise ConfigError(f"The stored {name} is unreadable. {raw}")
     parts = urlsplit(raw.strip())
     if parts.scheme not in {"smtp", "smtps"}:
         raise ConfigError(f"{name} must be smtp:// or smtps://, got {parts.scheme!r}")

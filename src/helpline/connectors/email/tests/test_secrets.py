@@ -16,7 +16,9 @@ from django.test import Client
 
 from helpline.accounts.services import api_token_create
 from helpline.cli import mailbox as mailbox_cli
+from helpline.config.env import ConfigError
 from helpline.connectors.email import imap, services
+from helpline.connectors.email.conf import parse_smtp_url
 from helpline.connectors.email.models import Mailbox
 from helpline.connectors.email.tests.factories import raw_email
 from helpline.connectors.email.tests.imap_helpers import append, delete_folder, new_folder
@@ -202,6 +204,16 @@ def test_rotation_with_the_old_key_as_fallback_then_reencrypt(db, settings, caps
     settings.SECRET_KEY_FALLBACKS = []
     assert Mailbox.objects.get(pk=mailbox.pk).imap_url == url
     assert isinstance(Mailbox.objects.get(pk=lost.pk).imap_url, crypto.UnreadableSecret)
+
+
+def test_an_unreadable_smtp_url_is_a_clear_error_for_the_relay_too(db, settings):
+    mailbox = services.mailbox_create(
+        address="help@example.org", smtp_url=f"smtp://u:{SMTP_PASSWORD}@smtp.example.org:587"
+    )
+    settings.SECRET_KEY = "a-brand-new-secret-key-" + "x" * 40
+    loaded = Mailbox.objects.get(pk=mailbox.pk)
+    with pytest.raises(ConfigError, match=r"The stored mailbox smtp_url is unreadable\. A stored"):
+        parse_smtp_url(loaded.smtp_url, name="mailbox smtp_url")
 
 
 def test_a_tampered_or_clear_text_column_is_unreadable_not_used(db):
