@@ -409,7 +409,8 @@ class ImapWatchers:
         self.rescan_seconds = rescan_seconds
         self.idle_seconds = idle_seconds
         self._stop = threading.Event()
-        self._watchers: dict[int, tuple[threading.Thread, threading.Event]] = {}
+        # mailbox id -> (thread, its stop event, the imap_url it was started with)
+        self._watchers: dict[int, tuple[threading.Thread, threading.Event, str]] = {}
         self._stopping: list[threading.Thread] = []
         self._supervisor = threading.Thread(target=self._run, name="imap-watchers", daemon=True)
 
@@ -419,7 +420,7 @@ class ImapWatchers:
 
     @property
     def watching(self) -> set[int]:
-        return {pk for pk, (thread, _) in self._watchers.items() if thread.is_alive()}
+        return {pk for pk, (thread, _, _) in self._watchers.items() if thread.is_alive()}
 
     def _run(self) -> None:
         try:
@@ -455,10 +456,12 @@ class ImapWatchers:
         return held
 
     def rescan(self) -> set[int]:
-        """Renew the leases, start watchers for newly held mailboxes, stop the others."""
+        """Renew the leases, start watchers for newly held mailboxes, stop the others, and
+        restart the one whose URL changed (it may be in a long IDLE on the old server)."""
         held = self.claim()
-        for pk, (thread, stop) in list(self._watchers.items()):
-            if pk not in held or not thread.is_alive():
+        urls = dict(Mailbox.objects.filter(pk__in=held).values_list("pk", "imap_url"))
+        for pk, (thread, stop, url) in list(self._watchers.items()):
+            if pk not in held or not thread.is_alive() or urls.get(pk) != url:
                 stop.set()
                 self._stopping.append(thread)
                 del self._watchers[pk]
@@ -472,7 +475,7 @@ class ImapWatchers:
                 name=f"imap-watch-{pk}",
                 daemon=True,
             )
-            self._watchers[pk] = (thread, stop)
+            self._watchers[pk] = (thread, stop, urls.get(pk, ""))
             thread.start()
         return held
 
@@ -481,9 +484,9 @@ class ImapWatchers:
         self._stop.set()
         if self._supervisor.is_alive():
             self._supervisor.join(timeout)
-        for _thread, stop in self._watchers.values():
+        for _thread, stop, _url in self._watchers.values():
             stop.set()
-        for thread in [*self._stopping, *(t for t, _ in self._watchers.values())]:
+        for thread in [*self._stopping, *(t for t, _, _ in self._watchers.values())]:
             thread.join(timeout)
         self._watchers.clear()
         self._stopping.clear()

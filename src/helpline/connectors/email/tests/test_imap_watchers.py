@@ -62,6 +62,17 @@ def test_watchers_ingest_with_idle_and_hold_a_lease(transactional_db, dovecot_se
         took = _wait(lambda: Ticket.objects.filter(subject="idle 1").exists(), 15)
         assert took is not None and took < 10
 
+        # A changed URL (another folder here) restarts the watcher at the next rescan, even
+        # in the middle of a long IDLE on the old one.
+        other = new_folder(dovecot_server)
+        try:
+            services.mailbox_update(mailbox=held, imap_url=dovecot_server.url(other))
+            append(dovecot_server, other, raw_email(to="help@example.org", subject="moved"))
+            took = _wait(lambda: Ticket.objects.filter(subject="moved").exists(), 15)
+            assert took is not None and took < 10
+        finally:
+            delete_folder(dovecot_server, other)
+
         # Deactivated: the watcher stops at the next rescan.
         services.mailbox_update(mailbox=held, is_active=False)
         assert _wait(lambda: not watchers.watching, 10) is not None
