@@ -5,6 +5,8 @@ certificate is refused before any credential is sent, and the admin sees why."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import pytest
 from django.test import Client
@@ -146,3 +148,23 @@ def test_an_unreadable_ca_file_is_a_clear_error(tmp_path):
     target = imap.parse_imap_url(f"imaps://u:p@127.0.0.1/INBOX?ca_file={tmp_path}/missing.pem")
     with pytest.raises(Exception, match="Cannot read the CA file"):
         target.ssl_context()
+
+
+def test_idle_over_tls_wakes_when_mail_arrives(dovecot_server, folder):
+    # IDLE reads through the TLS layer: data already decrypted and buffered must not be missed.
+    target = imap.parse_imap_url(
+        dovecot_server.url(folder, tls=True, query=f"ca_file={dovecot_server.ca_file}")
+    )
+    conn = imap.imap_connect(target)
+    try:
+        conn.select(folder)
+        timer = threading.Timer(
+            0.5, append, args=(dovecot_server, folder, raw_email(to="tls@example.org"))
+        )
+        timer.start()
+        started = time.monotonic()
+        assert imap.imap_idle(conn, timeout=15) is True
+        assert time.monotonic() - started < 10
+        timer.join()
+    finally:
+        conn.logout()
