@@ -164,7 +164,7 @@ def measure(fetcher: Fetcher, paths: Callable[[], str], *, repeat: int, warmup: 
         import pstats
 
         PROFILE[0].disable()
-        pstats.Stats(PROFILE[0]).sort_stats(PROFILE[1]).print_stats(40)
+        pstats.Stats(PROFILE[0]).sort_stats(PROFILE[1]).print_stats(PROFILE[2])
         PROFILE[0].clear()
     return stats
 
@@ -181,7 +181,8 @@ def report(label: str, stats: Stats) -> None:
     q_text = "/".join(str(q) for q in queries) if queries != [-1] else "-"
     size = sum(s.size for s in page) / len(page) / 1024
     print(f"{label}\n    page    n={len(page)}  wall p50 {ms(wall, 50)}  p95 {ms(wall, 95)}  "
-          f"p99 {ms(wall, 99)} ms   CPU p50 {ms(cpu, 50)}  p95 {ms(cpu, 95)} ms   "
+          f"p99 {ms(wall, 99)} ms   CPU min {min(cpu) * 1000:5.1f}  p50 {ms(cpu, 50)}  "
+          f"p95 {ms(cpu, 95)} ms   "
           f"queries {q_text}   {size:.0f} KB")
     counts = [len(p) for p in stats.panels]
     if any(counts):
@@ -233,13 +234,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", choices=("cumulative", "tottime"),
                         help="cProfile the timed GETs of each page (in-process; slows them) "
-                        "and print the top 40 functions in this order")
+                        "and print the top functions in this order")
+    parser.add_argument("--profile-lines", type=int, default=40)
     args = parser.parse_args()
     setup_django()
     if args.profile:
         import cProfile
 
-        PROFILE.extend([cProfile.Profile(), args.profile])
+        PROFILE.extend([cProfile.Profile(), args.profile, args.profile_lines])
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
