@@ -84,6 +84,10 @@ def test_a_certificate_from_an_unknown_ca_is_refused_and_the_admin_sees_why(
     api = Client(headers={"Authorization": f"Bearer {token}"})
     shown = api.get(f"/api/v1/mailboxes/{mailbox.pk}").json()
     assert shown["imap_error"] == mailbox.imap_error
+    web = Client()
+    web.force_login(admin_user)
+    page = web.get(f"/email/mailboxes/{mailbox.pk}/").content.decode()
+    assert f"TLS certificate of 127.0.0.1:{dovecot_server.tls_port} refused" in page
 
 
 def test_a_certificate_not_signed_by_the_given_ca_is_refused(
