@@ -77,6 +77,20 @@ def wait_for(url: str, seconds: float = 60) -> None:
     raise SystemExit(f"server at {url} did not answer within {seconds:.0f}s")
 
 
+def wait_for_outbox(started: float, max_seconds: float) -> float | None:
+    """Seconds from ``started`` until the outbox is empty (the worker delivered every deferred
+    event of the run), or None if it is not within ``max_seconds``."""
+    setup_django()
+    from helpline.core.outbox import outbox_pending
+
+    deadline = time.perf_counter() + max_seconds
+    while time.perf_counter() < deadline:
+        if outbox_pending() == 0:
+            return time.perf_counter() - started
+        time.sleep(0.2)
+    return None
+
+
 def token_for(email: str) -> str:
     setup_django()
     from helpline.accounts.choices import Role
@@ -158,7 +172,11 @@ def main() -> None:
     parser.add_argument("--token", default=os.environ.get("HELPLINE_BENCH_TOKEN", ""))
     parser.add_argument("--email", default="bench-api@bench.helpline.test")
     parser.add_argument("--start-server", action="store_true")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="web server processes")
+    parser.add_argument(
+        "--no-worker", action="store_true",
+        help="with --start-server: no background worker (measures the request path alone)",
+    )
     parser.add_argument("--sequential", type=int, default=200)
     parser.add_argument("--concurrent", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
@@ -179,12 +197,16 @@ def main() -> None:
     server = None
     if args.start_server:
         port = str(urllib.parse.urlsplit(args.url).port or 8765)
-        server = subprocess.Popen([
-            str(VENV_BIN / "uvicorn"), "helpline.config.asgi:application", "--host", "127.0.0.1",
-            "--port", port, "--workers", str(args.workers), "--lifespan", "off",
-            "--log-level", "warning", "--no-access-log",
-        ])
-        print(f"server:   uvicorn, {args.workers} worker process(es), no Huey worker")
+        command = [
+            str(VENV_BIN / "helpline"), "serve", "--host", "127.0.0.1", "--port", port,
+            "--workers", str(args.workers), "--smtp-port", "0",
+        ]
+        if args.no_worker:
+            command.append("--no-worker")
+        server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        print(f"server:   helpline serve, {args.workers} web process(es), "
+              + ("no worker (deferred work waits)" if args.no_worker
+                 else "in-process worker draining the outbox meanwhile (as a user runs it)"))
     else:
         print(f"server:   {args.url} (started outside this script)")
     try:
@@ -236,6 +258,15 @@ def main() -> None:
         if latencies:
             print(f"concurrent, {args.clients} clients: {describe(latencies)}  "
                   f"{len(latencies) / elapsed:6.1f} tickets/s  status {ccodes}")
+        if server is not None and not args.no_worker:
+            drained = wait_for_outbox(started, max_seconds=300)
+            created = len(latencies)
+            if drained is not None:
+                print(f"deferred work (SLA clocks, routing, triage) of the concurrent phase done "
+                      f"{drained - elapsed:5.1f} s after its last response: all of it in "
+                      f"{drained:5.1f} s, {created / drained:6.1f} tickets/s end to end")
+            else:
+                print("deferred work not drained within 300 s")
     finally:
         if server is not None:
             server.terminate()

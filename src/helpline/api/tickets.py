@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -35,9 +35,10 @@ from helpline.core.errors import Conflict, HelplineError, ValidationError
 from helpline.core.types import UNSET, Unset
 from helpline.customers.choices import Channel
 from helpline.customers.services import CustomerRef, customer_get_or_create
+from helpline.sla.models import TicketSla
 from helpline.tickets.choices import Priority
 from helpline.tickets.choices import Status as TicketStatus
-from helpline.tickets.models import Message, Ticket
+from helpline.tickets.models import Message, Tag, Ticket
 from helpline.tickets.permissions import access_ticket, ticket_visible_to
 from helpline.tickets.selectors import (
     TicketFilters,
@@ -145,7 +146,20 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> Status[Ticke
             if existing is not None:
                 return Status(200, existing)
         raise
-    return Status(201, _ticket_out(ticket.pk))
+    return Status(201, _created_ticket_out(ticket, tagged=bool(payload.tags)))
+
+
+def _created_ticket_out(ticket: Ticket, *, tagged: bool) -> Ticket:
+    """The ticket just opened, ready for TicketOut without re-reading it: its customer and team
+    are the objects in hand; its SLA as it stands now (the worker usually applies the policy a
+    moment later, so the create response often has none yet: GET the ticket for it)."""
+    sla = TicketSla.objects.select_related("policy").filter(ticket_id=ticket.pk).first()
+    Ticket.sla.related.set_cached_value(ticket, sla)
+    if tagged:
+        prefetch_related_objects([ticket], "tags")
+    else:
+        ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}  # type: ignore[attr-defined]
+    return ticket
 
 
 def _ticket_by_external_id(user: User, channel: str, external_id: str) -> Ticket | None:

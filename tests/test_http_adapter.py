@@ -1,0 +1,94 @@
+"""The ASGI-to-WSGI bridge that serves Helpline's HTTP (config/http.py), driven as uvicorn does:
+scope, receive, send."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from helpline.config.http import WsgiOnThreads
+
+
+def _drive(app: WsgiOnThreads, body: bytes = b"", method: str = "POST", chunk: int = 10_000):
+    messages: list[dict[str, Any]] = []
+    parts = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
+
+    async def receive() -> dict[str, Any]:
+        part = parts.pop(0)
+        return {"type": "http.request", "body": part, "more_body": bool(parts)}
+
+    async def send(message: dict[str, Any]) -> None:
+        messages.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": "/echo", "raw_path": b"/echo", "query_string": b"a=1",
+        "root_path": "", "headers": [(b"host", b"127.0.0.1"), (b"x-trace", b"t-1")],
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
+    }
+    asyncio.run(app(scope, receive, send))
+    return messages
+
+
+def test_a_request_body_arrives_whole_and_the_answer_goes_back_in_order():
+    seen: dict[str, Any] = {}
+
+    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        data = environ["wsgi.input"].read()
+        seen.update(
+            thread=threading.current_thread().name, method=environ["REQUEST_METHOD"],
+            query=environ["QUERY_STRING"], trace=environ.get("HTTP_X_TRACE"),
+        )
+        start_response("201 Created", [("Content-Type", "text/plain"), ("X-Len", str(len(data)))])
+        return [data[:5], data[5:]]
+
+    payload = bytes(range(256)) * 800  # 200 KiB: spills to a temporary file on the way
+    messages = _drive(WsgiOnThreads(echo, threads=2), payload)
+    start, *bodies = messages
+    assert start["status"] == 201
+    assert (b"x-len", str(len(payload)).encode()) in start["headers"]
+    assert b"".join(m["body"] for m in bodies) == payload
+    assert bodies[-1]["more_body"] is False
+    assert seen["thread"].startswith("http")  # ran on the pool, not on the event loop
+    assert (seen["method"], seen["query"], seen["trace"]) == ("POST", "a=1", "t-1")
+
+
+def test_a_large_response_streams_in_chunks_and_is_closed():
+    closed = threading.Event()
+    chunk = b"x" * 65_536
+
+    class Body:
+        def __iter__(self):
+            for _ in range(48):  # 3 MiB: more than is produced in one go
+                yield chunk
+
+        def close(self) -> None:
+            closed.set()
+
+    def download(environ: dict[str, Any], start_response: Any) -> Body:
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return Body()
+
+    messages = _drive(WsgiOnThreads(download, threads=2), method="GET")
+    bodies = [m for m in messages if m["type"] == "http.response.body"]
+    assert sum(len(m["body"]) for m in bodies) == 48 * 65_536
+    assert len(bodies) > 2
+    assert closed.is_set()
+
+
+def test_a_client_that_disconnects_before_its_body_gets_nothing_sent():
+    def never(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise AssertionError("the application must not run")
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    sent: list[object] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
+    asyncio.run(WsgiOnThreads(never, threads=1)(scope, receive, send))
+    assert sent == []
