@@ -306,11 +306,14 @@ def held_out_names(folder: str, names: Iterable[str], *, share: float = 0.3) -> 
     return set(ordered[: round(len(ordered) * share)])
 
 
-def spam_band(score: float, *, threshold: float = SPAM_SCORE) -> str:
+def spam_band(score: float, *, threshold: float = SPAM_SCORE, known_sender: bool = False) -> str:
     """``"spam"`` at or above ``threshold``; ``"suspect"`` from ``SUSPECT_SCORE``; else ``"ham"``.
 
-    Suspected mail belongs in the inbox with a flag, never in the spam view."""
-    if score >= threshold:
+    Suspected mail belongs in the inbox with a flag, never in the spam view. A known sender (the
+    caller decides: e.g. a customer Helpline has already answered) is never put in spam: at
+    most suspected. The corpus cannot measure that rule; it is a run-time safety net.
+    """
+    if score >= threshold and not known_sender:
         return "spam"
     if score >= min(SUSPECT_SCORE, threshold):
         return "suspect"

@@ -189,6 +189,8 @@ def test_bands_follow_the_threshold():
     assert spam.spam_band(0.7, threshold=0.6) == "spam"
     assert spam.spam_band(0.49) == "ham"
     assert spam.spam_band(0.3, threshold=0.2) == "spam"
+    assert spam.spam_band(0.99, known_sender=True) == "suspect"
+    assert spam.spam_band(0.2, known_sender=True) == "ham"
 
 
 def test_model_round_trips_and_calibration_anchors_the_cuts():
