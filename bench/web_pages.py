@@ -15,8 +15,11 @@ Default: in-process through Django's test client (no sockets; queries and CPU ar
 then the server process's, read from /proc, and queries are not counted.
 
 Writes: the two bench staff rows (bench-supervisor@, bench-restricted@bench.helpline.test) if
-missing, and one session row per user, deleted at the end. The 40-message conversation is
-added inside a transaction that is rolled back (in-process only): nothing of it is committed.
+missing, and one session row per user, deleted at the end. The 40-message conversation (with
+triage results) and the SLA clocks of every open ticket are added inside transactions that are
+rolled back (in-process only): nothing of them is committed, but the SLA run leaves ~40,000 dead
+rows in sla_ticketsla for autovacuum. ``--only TEXT`` runs the pages whose label has TEXT
+("long" and "clocks" select those two); ``--profile cumulative|tottime`` prints cProfile.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Each list holds template names, included in order with the ticket page's context (``ticket``,
 ``customer``, ``request``; inside the conversation also ``m``, the message). A partial that
-needs its own data loads it with htmx, e.g.
-``<div hx-get="{% url 'web:x' ticket.pk %}" hx-trigger="load" hx-swap="outerHTML"></div>``.
+needs its own data should get it from that context, read in one query for the whole page (see
+``_triage`` in ``web/views/tickets.py``); loading it with htmx after the page
+(``hx-trigger="load"``) costs a request per partial, per message when it sits under each one.
 """
 
 from __future__ import annotations
