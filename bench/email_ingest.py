@@ -126,6 +126,68 @@ class _Sink:
         return "250 2.0.0 Ok: queued"
 
 
+def _breakdown(args: argparse.Namespace, mailbox: object) -> int:
+    """Each stage alone, in this process: CPU (time.process_time) and queries per message."""
+    from django.db import connection
+
+    from helpline.connectors.email import services
+    from helpline.connectors.email.models import OutboundEmail
+    from helpline.core import outbox
+
+    run = uuid.uuid4().hex[:8]
+    payloads = [_message(n, args.customers, run) for n in range(args.messages + 20)]
+    for raw in payloads[:20]:  # warm up: imports, caches, first customers
+        services.inbound_store(raw=raw, transport="smtp", mailbox_id=mailbox.pk)  # type: ignore[attr-defined]
+    services.inbound_drain(budget=600)
+    outbox.outbox_drain(budget=600)
+    for pk in services.outbound_due_ids(limit=10_000):
+        services.outbound_deliver(outbound_id=pk)
+    n = args.messages
+    rows: list[tuple[str, float, int]] = []
+    statements = [0]
+
+    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements[0] += 1
+        return execute(sql, params, many, context)
+
+    def stage(name: str, work: object) -> None:
+        statements[0] = 0
+        t = time.process_time()
+        with connection.execute_wrapper(count):
+            work()  # type: ignore[operator]
+        rows.append((name, time.process_time() - t, statements[0]))
+
+    stage(
+        "store (listener)",
+        lambda: [
+            services.inbound_store(raw=raw, transport="smtp", mailbox_id=mailbox.pk)  # type: ignore[attr-defined]
+            for raw in payloads[20:]
+        ],
+    )
+    stage(
+        "process: parse, thread, customer, ticket, ack", lambda: services.inbound_drain(budget=600)
+    )
+    stage("outbox: deferred SLA, routing, triage", lambda: outbox.outbox_drain(budget=600))
+    due = services.outbound_due_ids(limit=10_000)
+    stage(
+        f"deliveries ({len(due)} acknowledgements)",
+        lambda: [services.outbound_deliver(outbound_id=pk) for pk in due],
+    )
+    sent = OutboundEmail.objects.filter(status="sent").count()
+    print(
+        f"email ingest breakdown [{connection.vendor}] {n} messages, {args.customers} customers, "
+        f"ack {args.ack}, one process, stages one after the other; the relay sink runs in this "
+        "process too, so deliveries include its CPU"
+    )
+    for name, cpu, queries in rows:
+        print(f"  {name:48s} {cpu / n * 1000:6.2f} ms CPU/message  {queries / n:5.1f} queries")
+    total = sum(cpu for _, cpu, _ in rows)
+    print(f"  {'total':48s} {total / n * 1000:6.2f} ms CPU/message (sent so far: {sent})")
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.1f} (shared machine)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
@@ -134,6 +196,15 @@ def main() -> int:
     parser.add_argument("--ack", choices=["on", "off"], default="on")
     parser.add_argument("--relay", choices=["sink", "none"], default="sink")
     parser.add_argument("--worker-threads", type=int, default=2)
+    parser.add_argument(
+        "--worker-processes", type=int, default=1, help="helpline worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="instead: run each stage in this process, one after the other, and print its CPU "
+        "and queries per message (store, process, outbox reactions, deliveries)",
+    )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds, whole run")
     args = parser.parse_args()
     args.messages = min(args.messages, 20_000)
@@ -175,6 +246,12 @@ def main() -> int:
     if mailbox is None:
         mailbox = services.mailbox_create(address="support@bench.example.org", name="Bench")
     services.mailbox_update(mailbox=mailbox, ack_enabled=args.ack == "on")
+    if args.breakdown:
+        try:
+            return _breakdown(args, mailbox)
+        finally:
+            if sink_controller is not None:
+                sink_controller.stop()
     connection.close()
 
     smtp_port, web_port = _free_port(), _free_port()
@@ -196,12 +273,16 @@ def main() -> int:
         stdout=(logs / "serve.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    worker = subprocess.Popen(
-        [*helpline, "worker"],
-        env=env,
-        stdout=(logs / "worker.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    workers = [
+        subprocess.Popen(
+            [*helpline, "worker"],
+            env=env,
+            stdout=(logs / f"worker{i}.log").open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        for i in range(max(1, args.worker_processes))
+    ]
+    procs = [serve, *workers]
     try:
         _wait_port(smtp_port, serve)
         time.sleep(2.0)  # both processes finish starting (imports, first tick) before timing
@@ -220,7 +301,7 @@ def main() -> int:
 
         mine = InboundEmail.objects.filter(rfc_id__contains=f".{run}.")
         load_start = os.getloadavg()
-        cpu0 = {p.pid: _cpu_seconds(p.pid) for p in (serve, worker)}
+        cpu0 = {p.pid: _cpu_seconds(p.pid) for p in procs}
         own0 = time.process_time()
         threads = [threading.Thread(target=client, args=(c,)) for c in chunks]
         started = time.perf_counter()
@@ -238,7 +319,7 @@ def main() -> int:
                 committed_at = time.perf_counter() - started
                 break
             time.sleep(0.05)
-        cpu_committed = {p.pid: _cpu_seconds(p.pid) - cpu0[p.pid] for p in (serve, worker)}
+        cpu_committed = {p.pid: _cpu_seconds(p.pid) - cpu0[p.pid] for p in procs}
         # Settled: every acknowledgement delivered (or waiting for a retry) and the outbox empty.
         settled_at = None
         while time.monotonic() < deadline:
@@ -251,15 +332,15 @@ def main() -> int:
                 settled_at = time.perf_counter() - started
                 break
             time.sleep(0.1)
-        cpu_settled = {p.pid: _cpu_seconds(p.pid) - cpu0[p.pid] for p in (serve, worker)}
+        cpu_settled = {p.pid: _cpu_seconds(p.pid) - cpu0[p.pid] for p in procs}
         own = time.process_time() - own0
         load_end = os.getloadavg()
         done = mine.filter(status="processed").count()
         quarantined = mine.filter(status="quarantined").count()
     finally:
-        for proc in (serve, worker):
+        for proc in procs:
             proc.send_signal(signal.SIGINT)
-        for proc in (serve, worker):
+        for proc in procs:
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
@@ -269,12 +350,14 @@ def main() -> int:
 
     vendor = connection.vendor
     listener_cpu = cpu_committed[serve.pid]
-    worker_cpu = cpu_committed[worker.pid]
+    worker_cpu = sum(cpu_committed[w.pid] for w in workers)
+    worker_settled = sum(cpu_settled[w.pid] for w in workers)
     per = 1000 / max(1, done)
     print(
         f"email ingest [{vendor}] {args.messages} messages, {args.clients} SMTP clients, "
         f"{args.customers} customers, ack {args.ack}, relay {args.relay}, "
-        f"helpline serve --no-worker + helpline worker ({args.worker_threads} threads)"
+        f"helpline serve --no-worker + {len(workers)} x helpline worker "
+        f"({args.worker_threads} threads each)"
     )
     print(
         f"  SMTP phase: {args.messages / smtp_done:.1f} messages/s accepted (250) "
@@ -295,7 +378,7 @@ def main() -> int:
         print(
             f"  settled (acknowledgements delivered: {sink.count}, outbox empty) after "
             f"{settled_at:.1f} s; CPU per message then: listener "
-            f"{cpu_settled[serve.pid] * per:.1f} ms, worker {cpu_settled[worker.pid] * per:.1f} ms"
+            f"{cpu_settled[serve.pid] * per:.1f} ms, worker {worker_settled * per:.1f} ms"
         )
     else:
         print("  settled: TIMED OUT (acknowledgements or outbox events still due)")
