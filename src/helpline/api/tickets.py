@@ -153,8 +153,8 @@ def _created_ticket_out(ticket: Ticket, *, tagged: bool) -> Ticket:
     """The ticket just opened, ready for TicketOut without re-reading it: its customer and team
     are the objects in hand; its SLA as it stands now (the worker usually applies the policy a
     moment later, so the create response often has none yet: GET the ticket for it)."""
-    sla = TicketSla.objects.select_related("policy").filter(ticket_id=ticket.pk).first()
-    Ticket.sla.related.set_cached_value(ticket, sla)
+    sla = list(TicketSla.objects.select_related("policy").filter(ticket_id=ticket.pk)[:1])
+    Ticket.sla.related.set_cached_value(ticket, sla[0] if sla else None)
     if tagged:
         prefetch_related_objects([ticket], "tags")
     else:

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
-from helpline.core import bus, clock
+from helpline.core import bus, clock, memo
 from helpline.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -100,8 +100,9 @@ def outbox_drain(*, budget: float = DRAIN_BUDGET, batch: int = BATCH) -> int:
             if not rows:
                 break
             done: list[int] = []
-            for row in rows:
-                error = _deliver(row)
+            with memo.batch():
+                errors = [(row, _deliver(row)) for row in rows]
+            for row, error in errors:
                 if not error:
                     done.append(row.pk)
                     continue

@@ -29,7 +29,7 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Least
 
 from helpline.accounts.models import Team, User
-from helpline.core import clock
+from helpline.core import clock, memo
 from helpline.core.errors import Conflict, ValidationError
 from helpline.core.types import UNSET, Unset
 from helpline.customers.choices import Channel
@@ -90,9 +90,7 @@ def queue_changed() -> None:
 def _skill_name(name: str) -> str:
     clean = " ".join(name.strip().lower().split())
     if not clean or len(clean) > 50 or ":" in clean:
-        raise ValidationError(
-            "A skill name is 1 to 50 characters and has no colon.", field="name"
-        )
+        raise ValidationError("A skill name is 1 to 50 characters and has no colon.", field="name")
     return clean
 
 
@@ -203,8 +201,9 @@ def agent_activity_touch(*, agent_id: int, now: datetime | None = None) -> bool:
         return False
     back = AgentProfile.objects.filter(
         pk=agent_id, presence=Presence.AWAY, presence_source=PresenceSource.IDLE
-    ).update(presence=Presence.ONLINE, presence_source=PresenceSource.ACTIVITY,
-             presence_changed_at=now)
+    ).update(
+        presence=Presence.ONLINE, presence_source=PresenceSource.ACTIVITY, presence_changed_at=now
+    )
     if back:
         queue_changed()
         _drain_later(_agent_team_keys(agent_id))
@@ -349,8 +348,10 @@ def rule_matches(rule: RoutingRule, facts: TicketFacts) -> bool:
 
 def _facts(ticket: Ticket) -> TicketFacts:
     first = (
-        Message.objects.filter(ticket=ticket).order_by("created_at", "id")
-        .values_list("body_text", flat=True).first()
+        Message.objects.filter(ticket=ticket)
+        .order_by("created_at", "id")
+        .values_list("body_text", flat=True)
+        .first()
     )
     customer = ticket.customer
     return TicketFacts(
@@ -436,11 +437,18 @@ def _best_team(facts: TicketFacts) -> int | None:
     if facts.language:
         wanted.add(f"language:{facts.language}")
     best: tuple[int, int] | None = None
-    for profile in TeamProfile.objects.prefetch_related("skills").order_by("team_id"):
-        score = len(wanted & {s.key for s in profile.skills.all()})
+    for team_id, keys in memo.memoized("routing.team_skills", _team_skills):
+        score = len(wanted & keys)
         if score and (best is None or score > best[0]):
-            best = (score, profile.team_id)
+            best = (score, team_id)
     return best[1] if best else None
+
+
+def _team_skills() -> list[tuple[int, frozenset[str]]]:
+    return [
+        (profile.team_id, frozenset(s.key for s in profile.skills.all()))
+        for profile in TeamProfile.objects.prefetch_related("skills").order_by("team_id")
+    ]
 
 
 def ticket_route(*, ticket_id: int) -> TicketRouting | None:
@@ -461,9 +469,8 @@ def ticket_route(*, ticket_id: int) -> TicketRouting | None:
     ):
         return TicketRouting.objects.filter(pk=ticket_id).first()
     facts = _facts(ticket)
-    rule = next(
-        (r for r in RoutingRule.objects.filter(is_active=True) if rule_matches(r, facts)), None
-    )
+    rules = memo.memoized("routing.rules", lambda: list(RoutingRule.objects.filter(is_active=True)))
+    rule = next((r for r in rules if rule_matches(r, facts)), None)
     team: Team | Unset | None = UNSET
     priority: str | Unset = UNSET
     tags: list[str] | Unset = UNSET
@@ -503,9 +510,9 @@ def _load_add(agent_id: int, channel: str, delta: int) -> None:
             AgentLoad.objects.filter(agent_id=agent_id, channel=channel).update(
                 load=F("load") + delta
             )
-    elif not AgentLoad.objects.filter(
-        agent_id=agent_id, channel=channel, load__gte=-delta
-    ).update(load=F("load") + delta):
+    elif not AgentLoad.objects.filter(agent_id=agent_id, channel=channel, load__gte=-delta).update(
+        load=F("load") + delta
+    ):
         logger.warning("load of agent %s on %s was already 0", agent_id, channel)
 
 
@@ -559,7 +566,9 @@ def ticket_sync(*, ticket_id: int) -> None:
             break
         with transaction.atomic():
             swapped = TicketRouting.objects.filter(
-                pk=ticket_id, load_agent_id=row.load_agent_id, load_channel=row.load_channel,
+                pk=ticket_id,
+                load_agent_id=row.load_agent_id,
+                load_channel=row.load_channel,
                 waiting=row.waiting,
             ).update(**updates)
             if not swapped:
@@ -651,8 +660,12 @@ def _claim(
             moved = TicketRouting.objects.filter(
                 pk=ticket_id, load_agent__isnull=True, waiting=True
             ).update(
-                load_agent=agent, load_channel=channel, waiting=False, queued_at=None,
-                rank_at=None, assigned_at=now,
+                load_agent=agent,
+                load_channel=channel,
+                waiting=False,
+                queued_at=None,
+                rank_at=None,
+                assigned_at=now,
             )
             if not moved:
                 raise _Lost
@@ -687,9 +700,7 @@ def queue_drain(
     for team_id in keys:
         if max_assign is not None and assigned >= max_assign:
             break
-        assigned += _drain_one(
-            team_id, None if max_assign is None else max_assign - assigned
-        )
+        assigned += _drain_one(team_id, None if max_assign is None else max_assign - assigned)
     return assigned
 
 
@@ -722,14 +733,21 @@ def _drain_one(team_id: int | None, max_assign: int | None) -> int:
             required = frozenset(entry["required_skills"] or ())
             while True:
                 choice = choose_agent(
-                    strategy=strategy, candidates=candidates, channel=channel,
-                    required=required, team_skills=team_skills, rr_cursor=cursor,
+                    strategy=strategy,
+                    candidates=candidates,
+                    channel=channel,
+                    required=required,
+                    team_skills=team_skills,
+                    rr_cursor=cursor,
                 )
                 if choice is None:
                     break
                 outcome = _claim(
-                    ticket_id=entry["ticket_id"], channel=channel,
-                    agent=users[choice.agent_id], team_id=team_id, strategy=strategy,
+                    ticket_id=entry["ticket_id"],
+                    channel=channel,
+                    agent=users[choice.agent_id],
+                    team_id=team_id,
+                    strategy=strategy,
                 )
                 if outcome == "full":
                     # Another worker filled her seats since the snapshot: believe the database.
@@ -756,9 +774,9 @@ def ticket_take(*, ticket: Ticket, agent: User) -> Ticket:
     if seen is None or seen.assignee_id is not None:
         raise Conflict("This ticket is already assigned.")
     with transaction.atomic():
-        won = Ticket.objects.filter(
-            pk=seen.pk, assignee__isnull=True, status=seen.status
-        ).update(assignee=agent)
+        won = Ticket.objects.filter(pk=seen.pk, assignee__isnull=True, status=seen.status).update(
+            assignee=agent
+        )
         if not won:
             raise Conflict("Someone else took this ticket first.")
         # Record it through the tickets service from the state we won against (see _claim).
@@ -800,8 +818,8 @@ def _repair(*, limit: int, since: datetime | None = None) -> int:
     stale = routed.filter(
         Q(load_agent__isnull=False) & ~Q(ticket__assignee_id=F("load_agent_id"))
         | Q(load_agent__isnull=False) & ~Q(ticket__status__in=LOAD_STATUSES)
-        | Q(waiting=True) & (Q(ticket__assignee__isnull=False)
-                              | ~Q(ticket__status__in=WAITING_STATUSES))
+        | Q(waiting=True)
+        & (Q(ticket__assignee__isnull=False) | ~Q(ticket__status__in=WAITING_STATUSES))
     ).values_list("ticket_id", flat=True)[:limit]
     ids = set(drifted) | set(stale)
     for ticket_id in ids:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
+from helpline.core import memo
 from helpline.sla.business_hours import TWENTY_FOUR_SEVEN, CalendarSpec
 from helpline.sla.clocks import Targets
 from helpline.sla.models import BusinessCalendar, SlaPolicy
@@ -60,7 +61,12 @@ class TicketFacts:
 
 
 def load_policies() -> list[PolicyRule]:
-    """Every active policy in order, with targets and calendars (four queries)."""
+    """Every active policy in order, with targets and calendars (four queries; once per batch
+    of background work, see core.memo)."""
+    return memo.memoized("sla.policies", _load_policies)
+
+
+def _load_policies() -> list[PolicyRule]:
     policies = (
         SlaPolicy.objects.filter(is_active=True)
         .prefetch_related(

@@ -46,9 +46,14 @@ def message_pii_redact(*, message_id: int) -> list[str]:
     mode = conf.load().pii_mode
     if mode == PiiMode.OFF:
         return []
-    message = Message.objects.filter(pk=message_id, direction=Direction.INBOUND).first()
-    if message is None:
+    found = list(
+        Message.objects.filter(pk=message_id, direction=Direction.INBOUND).only(
+            "body_text", "body_html"
+        )[:1]
+    )
+    if not found:
         return []
+    message = found[0]
     text, text_findings = mask_pii(message.body_text)
     html, html_findings = mask_pii(message.body_html)
     if not text_findings and not html_findings:
