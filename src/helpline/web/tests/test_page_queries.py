@@ -79,9 +79,9 @@ def test_inbox_queue_and_views_queries_do_not_grow_with_rows(agent_client, agent
 
     assert queue_many <= queue_few + 1  # + the ranking of tickets without a running clock
     assert open_many == open_few
-    # session, user, teams, the ids with a running clock, the ids without, the rows, their
-    # tags, presence
-    assert queue_many <= 8
+    # session, user, teams, a chunk of running clocks and the visible tickets among them, the
+    # ids without a running clock, the rows, their tags, presence
+    assert queue_many <= 9
     ids = [int(x) for x in re.findall(r'data-ticket="(\d+)"', html)]
     assert ids == [t.pk for t in first + more[:-1]] + [more[-1].pk]
     assert 'hx-trigger="load"' not in html
@@ -115,3 +115,39 @@ def test_customer_page_queries_do_not_grow_with_tickets(agent_client):
     # session, user, customer, identities, orders, notes, tickets, their tags, presence
     assert many <= 9
     assert html.count('class="row"') == 6
+
+
+@pytest.mark.parametrize("chunks", [(1,), (2, 3, 4), (200, 800, 3200)])
+def test_most_urgent_matches_the_full_sort(monkeypatch, chunks, team_a):
+    """The chunked walk over the clocks gives exactly the order of one ORDER BY, ties, clockless
+    tickets, restricted visibility and the fallback included."""
+    from helpline.accounts.tests.factories import TeamFactory
+    from helpline.sla import selectors as sla_selectors
+    from helpline.sla.selectors import tickets_by_urgency, tickets_most_urgent
+    from helpline.tickets.selectors import InboxView, TicketFilters, ticket_list
+
+    monkeypatch.setattr(sla_selectors, "_CLOCK_CHUNKS", chunks)
+    other = TeamFactory(name="Shipping")
+    now = clock.now()
+    dues = [5, 5, 5, None, 1, 9, 5, None, 1, 30, 2, None, 5]
+    priorities = ["low", "urgent", "normal", "high", "normal", "urgent", "high", "urgent",
+                  "low", "normal", "high", "low", "urgent"]
+    for i, (due, priority) in enumerate(zip(dues, priorities, strict=True)):
+        ticket = make_ticket(subject=f"T{i}", priority=priority, team=team_a if i % 3 else other)
+        if due is None and i % 2:
+            TicketSla.objects.filter(ticket=ticket).delete()
+        else:
+            TicketSla.objects.filter(ticket=ticket).update(
+                next_due_at=now + timedelta(minutes=due) if due is not None else None
+            )
+    supervisor = UserFactory(role="supervisor")
+    restricted = UserFactory(restricted_to_teams=True)
+    restricted.teams.set([team_a])
+    for actor in (supervisor, restricted):
+        def visible(actor=actor):
+            return ticket_list(actor=actor, filters=TicketFilters(view=InboxView.OPEN))
+
+        expected = list(tickets_by_urgency(visible()).values_list("id", flat=True))
+        for limit in range(1, len(dues) + 2):
+            got = [t.pk for t in tickets_most_urgent(queryset=visible(), limit=limit)]
+            assert got == expected[:limit], (actor, limit)
