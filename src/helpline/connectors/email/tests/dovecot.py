@@ -157,9 +157,8 @@ class Dovecot:
     ) -> str:
         scheme, port = ("imaps", self.tls_port) if tls else ("imap", self.port)
         password = quote(self.password if secret is None else secret, safe="")
-        return (
-            f"{scheme}://{self.user}:{password}@{host}:{port}/{folder}"
-            + (f"?{query}" if query else "")
+        return f"{scheme}://{self.user}:{password}@{host}:{port}/{folder}" + (
+            f"?{query}" if query else ""
         )
 
     def log(self) -> str:
@@ -204,9 +203,7 @@ def start(
     (root / "oauth2.conf.ext").write_text(OAUTH2_CONFIG.format(port=oauth.port))
     tls_port = _free_port()
     (root / "dovecot.conf").write_text(
-        CONFIG.format(
-            root=root, port=port, tls_port=tls_port, cert=pki.cert_file, key=pki.key_file
-        )
+        CONFIG.format(root=root, port=port, tls_port=tls_port, cert=pki.cert_file, key=pki.key_file)
     )
     output = (root / "output.log").open("wb")
     process = subprocess.Popen(

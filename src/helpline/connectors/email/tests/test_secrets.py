@@ -4,9 +4,12 @@ as a fallback plus ``helpline mailbox reencrypt`` rotates them."""
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
+import os
+import sqlite3
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -15,7 +18,6 @@ from django.db import connection
 from django.test import Client
 
 from helpline.accounts.services import api_token_create
-from helpline.cli import mailbox as mailbox_cli
 from helpline.config.env import ConfigError
 from helpline.connectors.email import imap, services
 from helpline.connectors.email.conf import parse_smtp_url
@@ -181,7 +183,7 @@ def test_a_changed_secret_key_is_a_clear_error_not_garbage(
     assert imap.imap_poll(Mailbox.objects.get(pk=mailbox.pk)) == 1
 
 
-def test_rotation_with_the_old_key_as_fallback_then_reencrypt(db, settings, capsys):
+def test_rotation_with_the_old_key_as_fallback_then_reencrypt(db, settings):
     url = f"imaps://help:{IMAP_PASSWORD}@imap.example.org/INBOX"
     mailbox = services.mailbox_create(address="help@example.org", imap_url=url)
     lost = services.mailbox_create(address="lost@example.org", imap_url=url)
@@ -194,12 +196,10 @@ def test_rotation_with_the_old_key_as_fallback_then_reencrypt(db, settings, caps
     assert Mailbox.objects.get(pk=mailbox.pk).imap_url == url  # the fallback decrypts
     assert not crypto.is_current(_stored(mailbox.pk)[0])
 
-    code = mailbox_cli.run(argparse.Namespace(action="reencrypt"))
+    rewritten, unreadable = crypto.reencrypt(Mailbox.objects.all(), ["imap_url", "smtp_url"])
 
-    out, err = capsys.readouterr()
-    assert code == 1  # one mailbox needs its credentials entered again
-    assert "1 mailbox(es) re-encrypted" in out
-    assert f"mailbox lost@example.org (id={lost.pk}): credentials unreadable" in err
+    assert rewritten == 1
+    assert unreadable == [(lost.pk, "lost@example.org")]  # to be entered again
     assert crypto.is_current(_stored(mailbox.pk)[0])
     settings.SECRET_KEY_FALLBACKS = []
     assert Mailbox.objects.get(pk=mailbox.pk).imap_url == url
@@ -254,3 +254,44 @@ def test_the_migration_encrypts_existing_rows_and_reverses(db):
     assert Mailbox.objects.get(pk=mailbox.pk).imap_url == url
     migration.decrypt_existing(django_apps, editor)
     assert _stored(mailbox.pk)[0] == url
+
+
+def test_helpline_mailbox_reencrypt_after_a_key_rotation(tmp_path):
+    """The operator's path, with real processes on a data dir of their own (SQLite)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("HELPLINE_")}
+    base["HELPLINE_DATA_DIR"] = str(tmp_path / "data")
+    old, new = "old-secret-key-" + "a" * 40, "new-secret-key-" + "b" * 40
+
+    def helpline(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "helpline.cli", *args],
+            env={**base, **env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    url = f"imaps://help:{IMAP_PASSWORD}@imap.example.org/INBOX"
+    for args in (
+        ["manage", "migrate", "--verbosity", "0"],
+        ["mailbox", "add", "--address", "help@example.org", "--imap-url", url],
+    ):
+        done = helpline(*args, HELPLINE_SECRET_KEY=old)
+        assert done.returncode == 0, done.stderr
+
+    # The new key alone cannot read it: a clear refusal, nothing rewritten.
+    refused = helpline("mailbox", "reencrypt", HELPLINE_SECRET_KEY=new)
+    assert refused.returncode == 1
+    assert "help@example.org (id=1): credentials unreadable" in refused.stderr
+    # With the old key as a fallback it is rewritten under the new one ...
+    done = helpline(
+        "mailbox", "reencrypt", HELPLINE_SECRET_KEY=new, HELPLINE_SECRET_KEY_FALLBACKS=old
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 mailbox(es) re-encrypted" in done.stdout
+    # ... and the new key alone now reads it.
+    done = helpline("mailbox", "reencrypt", HELPLINE_SECRET_KEY=new)
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "data" / "helpline.sqlite3") as conn:
+        (stored,) = conn.execute("SELECT imap_url FROM email_connector_mailbox").fetchone()
+    assert stored.startswith("fernet1:") and IMAP_PASSWORD not in stored
