@@ -492,7 +492,7 @@ def main() -> None:
                     )
                     for pk, status in active.iterator(chunk_size=5000)
                 ]
-                TicketSla.objects.bulk_create(rows, batch_size=5000)
+                TicketSla.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
                 running = sum(1 for r in rows if r.next_due_at)
                 for label, f in (("supervisor", as_supervisor), ("agent", as_agent),
                                  ("restricted agent", as_restricted)):
