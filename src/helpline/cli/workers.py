@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -27,9 +28,25 @@ def consumer_options() -> dict[str, Any]:
     return options
 
 
+# Niceness of the background threads of `helpline serve`: a burst of work for the worker (the
+# outbox after a wave of new tickets) must not slow down accepting the next customer message.
+BACKGROUND_NICE = 10
+
+
+def _background_priority() -> None:
+    """Lower this thread's CPU priority (Linux schedules threads; other systems: no-op)."""
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, max(current, BACKGROUND_NICE))  # only ever lower
+    except (AttributeError, OSError):
+        pass
+
+
 def start_in_process() -> tuple[Consumer, threading.Event]:
     from helpline.core.heartbeat import start_beating
 
+    HUEY.on_startup("background_priority")(_background_priority)
     consumer = _InProcessConsumer(HUEY, **consumer_options())
     consumer.start()
     stop = threading.Event()
