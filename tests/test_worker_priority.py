@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +13,8 @@ from helpline.cli.workers import BACKGROUND_NICE, _background_priority
 
 
 def _nice(tid: int) -> int:
-    with open(f"/proc/self/task/{tid}/stat", encoding="ascii") as stat:
-        return int(stat.read().rsplit(")", 1)[1].split()[16])
+    stat = Path(f"/proc/self/task/{tid}/stat").read_text(encoding="ascii")
+    return int(stat.rsplit(")", 1)[1].split()[16])
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
