@@ -43,6 +43,10 @@ _TAG = re.compile(r"<\s*([a-z][a-z0-9]{0,9})\b", re.IGNORECASE)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _SUBJECT_CODE = re.compile(r"[\s\-_(\[](?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{4,14}[)\]]?\s*$")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
+_YEAR = re.compile(r"(?<!\d)(?:19[4-9]\d|20[0-2]\d)(?!\d)")
+_FORWARD_PREFIX = re.compile(r"^\s*(fwd?|wg|tr)\s*:", re.IGNORECASE)
+_FIRST_PERSON = frozenset(("i", "i'm", "i've", "i'd", "i'll", "my", "me", "myself"))
+_SECOND_PERSON = frozenset(("you", "you're", "you'll", "your", "yours", "yourself"))
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER = re.compile(r"[A-Z]")
 _MAX_BODY = 20_000
@@ -95,7 +99,14 @@ def features(parsed: ParsedEmail) -> set[str]:
 
     raw_text = parsed.text[:_MAX_BODY]
     body = raw_text.lower()
-    tokens.update(_WORD.findall(body))
+    words = _WORD.findall(body)
+    tokens.update(words)
+    # Who is speaking: a person writes about "I/my", an advert about "you/your".
+    first = sum(w in _FIRST_PERSON for w in words)
+    second = sum(w in _SECOND_PERSON for w in words)
+    add(f"x:voice_{'i' if first > second else 'you' if second > first else 'even'}")
+    if _FORWARD_PREFIX.match(subject):
+        add("x:forward")
     add(f"x:len_{_bucket(len(body) / 200)}")
     sample = raw_text[:_MAX_SHAPE]
     body_letters = len(_LETTER.findall(sample))
@@ -126,7 +137,9 @@ def features(parsed: ParsedEmail) -> set[str]:
     if sender:
         local, _, domain = sender.email.rpartition("@")
         sender_domain = _site(domain)
-        if sum(ch.isdigit() for ch in local) >= 3:
+        # A birth year in an address is a person's habit (bob1962@), a run of digits a
+        # generator's (deals4u8731@).
+        if sum(ch.isdigit() for ch in _YEAR.sub("", local)) >= 3:
             add("x:digits_in_sender")
         add("x:display_name" if sender.name else "x:no_display_name")
     if (

@@ -123,6 +123,24 @@ CUSTOMER_MAIL = {
             "cancellation and refund this charge.\n\nAlex\n\nSent from my iPhone\n"
         ),
     ),
+    "angry customer in capitals": raw_email(
+        sender="Bob Smith <bobsmith1962@aol.com>",
+        message_id="<1a2b3c4d-5e6f@aol.com>",
+        subject="WHERE IS MY MONEY!!!",
+        body=(
+            "I HAVE BEEN WAITING 3 WEEKS FOR MY REFUND OF $129.00!!! THIS IS UNACCEPTABLE. CALL "
+            "ME NOW OR I WILL CONTACT MY BANK AND CANCEL THE PAYMENT!!!\n\nBOB\n"
+        ),
+    ),
+    "japanese delivery question": raw_email(
+        sender="山田 太郎 <t.yamada@example.co.jp>",
+        message_id="<20261123091500.4F2A@example.co.jp>",
+        subject="注文番号12345について",
+        body=(
+            "お世話になっております。先週注文した商品がまだ届いていません。"
+            "配送状況を確認していただけますでしょうか。\n\n山田\n"
+        ),
+    ),
 }
 
 
