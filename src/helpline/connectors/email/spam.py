@@ -169,8 +169,8 @@ def features(parsed: ParsedEmail) -> set[str]:
     if precedence:
         add("x:precedence_" + precedence[:10])
     mailer = headers.get("x-mailer") or headers.get("user-agent") or ""
-    first = _WORD.findall(mailer.lower()[:60])
-    add("m:" + (first[0] if first else "none"))
+    mailer_words = _WORD.findall(mailer.lower()[:60])
+    add("m:" + (mailer_words[0] if mailer_words else "none"))
 
     for item in parsed.attachments:
         add("a:" + item.content_type)
