@@ -106,6 +106,22 @@ def main() -> None:
 
         return run
 
+    def queue(actor: User) -> Callable[[], Any]:
+        """The inbox's default view: the 50 most urgent (SLA due, then priority, then age)."""
+        from helpline.sla.selectors import tickets_most_urgent
+
+        def run() -> Any:
+            rows = tickets_most_urgent(
+                queryset=ticket_list(actor=actor, filters=TicketFilters(view=InboxView.OPEN))
+                .select_related("sla"),
+                limit=50,
+            )
+            for t in rows:
+                _ = (t.customer.name, t.assignee, t.team, list(t.tags.all()))
+            return rows
+
+        return run
+
     bounds = Ticket.objects.aggregate(lo=Min("id"), hi=Max("id"))
     ticket_ids = [rng.randint(bounds["lo"], bounds["hi"]) for _ in range(args.repeat + 20)]
     ids_iter = iter(ticket_ids)
@@ -170,6 +186,8 @@ def main() -> None:
         return run
 
     operations: list[tuple[str, Callable[[], Any]]] = [
+        ("inbox priority queue, 50 most urgent (supervisor)", queue(supervisor)),
+        ("inbox priority queue, 50 most urgent (agent restricted to Billing)", queue(restricted)),
         ("inbox 'my open tickets' (busiest agent)", page(agent, InboxView.MINE)),
         ("inbox 'all open' (supervisor)", page(supervisor, InboxView.OPEN)),
         ("inbox 'unassigned' (supervisor)", page(supervisor, InboxView.UNASSIGNED)),
