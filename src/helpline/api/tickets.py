@@ -35,7 +35,6 @@ from helpline.core.errors import Conflict, HelplineError, ValidationError
 from helpline.core.types import UNSET, Unset
 from helpline.customers.choices import Channel
 from helpline.customers.services import CustomerRef, customer_get_or_create
-from helpline.sla.models import TicketSla
 from helpline.tickets.choices import Priority
 from helpline.tickets.choices import Status as TicketStatus
 from helpline.tickets.models import Message, Tag, Ticket
@@ -151,10 +150,9 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn) -> Status[Ticke
 
 def _created_ticket_out(ticket: Ticket, *, tagged: bool) -> Ticket:
     """The ticket just opened, ready for TicketOut without re-reading it: its customer and team
-    are the objects in hand; its SLA as it stands now (the worker usually applies the policy a
-    moment later, so the create response often has none yet: GET the ticket for it)."""
-    sla = list(TicketSla.objects.select_related("policy").filter(ticket_id=ticket.pk)[:1])
-    Ticket.sla.related.set_cached_value(ticket, sla[0] if sla else None)
+    are the objects in hand. No SLA state: the worker applies the policy after the commit (see
+    docs/api.md), so the create response always has none; GET the ticket for it."""
+    Ticket.sla.related.set_cached_value(ticket, None)
     if tagged:
         prefetch_related_objects([ticket], "tags")
     else:

@@ -80,3 +80,20 @@ def test_ticket_without_sla_row_is_null(agent):
     assert body["sla_policy"] is None
     assert body["first_response_due_at"] is None
     assert body["resolution_breached"] is False
+
+
+def test_create_answers_before_the_worker_applies_the_policy_and_get_shows_it(frozen, agent):
+    api = client(agent)
+    made = api.post(
+        "/api/v1/tickets",
+        {"customer": {"email": "sla-later@example.com"}, "channel": "social",
+         "subject": "Where is it", "body": "My parcel is late."},
+        content_type="application/json",
+    )
+    assert made.status_code == 201
+    assert made.json()["sla_policy"] is None  # the policy is the worker's follow-up
+    assert made.json()["first_response_due_at"] is None
+    body = api.get(f"/api/v1/tickets/{made.json()['id']}").json()
+    assert body["sla_policy"]["name"] == "Social (default)"
+    due = frozen.current + timedelta(hours=1)
+    assert body["first_response_due_at"].replace("Z", "+00:00") == due.isoformat()
