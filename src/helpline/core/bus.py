@@ -43,9 +43,7 @@ def topic_of(event_type: type) -> str:
     return f"{event_type.__module__}.{event_type.__qualname__}"
 
 
-def subscribe(
-    event_type: type[E], handler: Callable[[E], None], *, deferred: bool = False
-) -> None:
+def subscribe(event_type: type[E], handler: Callable[[E], None], *, deferred: bool = False) -> None:
     """Register ``handler`` for events of exactly ``event_type``; registering twice is a no-op.
 
     ``deferred=True`` delivers through the outbox in the worker (the event must be a dataclass of
