@@ -71,6 +71,7 @@ def test_credentials_are_encrypted_in_the_database_and_clear_to_the_services(db)
     fresh = Mailbox.objects.get(pk=mailbox.pk)
     assert fresh.imap_url == f"imaps://help:{IMAP_PASSWORD}@imap.example.org/INBOX"
     assert imap.parse_imap_url(fresh.imap_url).password == IMAP_PASSWORD
+    assert IMAP_PASSWORD not in repr(imap.parse_imap_url(fresh.imap_url))  # safe to log
     assert fresh.smtp_url.endswith(f":{SMTP_PASSWORD}@smtp.example.org:465")
     # Randomised: the same value twice is two different ciphertexts.
     other = services.mailbox_create(address="other@example.org", imap_url=fresh.imap_url)
