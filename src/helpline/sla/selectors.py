@@ -32,7 +32,7 @@ def _history(
     customer: list[datetime] = []
     replies: list[datetime] = []
     for at, direction, automatic in messages:
-        if direction == Direction.INBOUND:
+        if direction == Direction.INBOUND and not automatic:  # an out-of-office owes nothing
             customer.append(at)
         elif direction == Direction.OUTBOUND and not automatic:
             replies.append(at)

@@ -17,13 +17,15 @@ class MessageReceived:
     """A customer wrote (inbound message on any channel).
 
     ``opens_ticket`` is true for the first message of a new ticket, which also raised
-    ``TicketOpened``: subscribers to both can skip the duplicate work.
+    ``TicketOpened``: subscribers to both can skip the duplicate work. ``automatic`` marks an
+    auto-reply from the customer's side (out-of-office), which asks nothing of anyone.
     """
 
     ticket_id: int
     message_id: int
     channel: str
     opens_ticket: bool = False
+    automatic: bool = False
 
 
 @dataclass(frozen=True)

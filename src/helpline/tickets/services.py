@@ -165,11 +165,14 @@ def message_receive(
     attachments: Iterable[AttachmentIn] = (),
     metadata: dict[str, object] | None = None,
     created_at: datetime | None = None,
+    automatic: bool = False,
 ) -> tuple[Message, bool]:
     """Add the customer's new message to ``ticket``; returns (message, created).
 
-    Idempotent on (channel, external_id). A solved ticket reopens; a closed ticket refuses
-    (callers open a follow-up ticket instead).
+    Idempotent on (channel, external_id). A solved or pending ticket reopens; a closed ticket
+    refuses (callers open a follow-up ticket instead). An ``automatic`` message (an
+    out-of-office or other auto-reply from the customer's side) is kept on the ticket but changes
+    nothing: the status stays, and it owes nobody a reply.
     """
     channel = channel or ticket.channel
     if channel not in Channel.values:
@@ -193,6 +196,7 @@ def message_receive(
                 body_html=html,
                 external_id=external_id,
                 metadata=metadata or {},
+                is_automatic=automatic,
                 created_at=now,
             )
             _store_attachments(message, attachments)
@@ -201,7 +205,7 @@ def message_receive(
                 "last_message_at": now,
                 "message_count": F("message_count") + 1,
             }
-            reopened = ticket.status in (Status.SOLVED, Status.PENDING)
+            reopened = not automatic and ticket.status in (Status.SOLVED, Status.PENDING)
             if reopened:
                 updates["status"] = Status.OPEN
                 updates["solved_at"] = None
@@ -221,7 +225,12 @@ def message_receive(
                 ticket, None, EventKind.MESSAGE, {"message_id": message.pk, "direction": "inbound"}
             )
             bus.publish(
-                MessageReceived(ticket_id=ticket.pk, message_id=message.pk, channel=channel)
+                MessageReceived(
+                    ticket_id=ticket.pk,
+                    message_id=message.pk,
+                    channel=channel,
+                    automatic=automatic,
+                )
             )
     except IntegrityError:
         # A concurrent delivery of the same external id won the race.

@@ -19,8 +19,9 @@ def on_message_received(event: MessageReceived) -> None:
 
 
 def on_message_received_triage(event: MessageReceived) -> None:
-    """Deferred: language, intent, sentiment, urgency."""
-    services.message_triage(message_id=event.message_id)
+    """Deferred: language, intent, sentiment, urgency (not of an out-of-office reply)."""
+    if not event.automatic:
+        services.message_triage(message_id=event.message_id)
 
 
 def triage_tick() -> None:

@@ -616,6 +616,7 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
             external_id=inbound.dedupe_key,
             attachments=attachments,
             metadata=meta,
+            automatic=noise == Noise.AUTO_REPLY,  # an out-of-office keeps a pending ticket
         )
         message_id = message.pk
     if parsed.message_id:

@@ -262,6 +262,18 @@ def test_reply_after_due_before_the_tick_is_still_a_breach(frozen, agent):
     assert sla(ticket).first_response_breached_at is not None
 
 
+def test_an_out_of_office_reply_starts_no_clock(frozen, agent):
+    make_policy()
+    ticket = make_ticket()
+    reply_add(ticket=ticket, author=agent, body_text="answer")
+    frozen.advance(minutes=5)
+    message_receive(ticket=ticket, body_text="I am away until Monday.", automatic=True)
+    assert sla(ticket).next_response_due_at is None
+    frozen.advance(minutes=5)
+    message_receive(ticket=ticket, body_text="Back: it still leaks.")
+    assert sla(ticket).next_response_due_at == frozen.current + timedelta(minutes=120)
+
+
 def test_breached_next_response_resets_for_the_next_cycle(frozen, agent):
     make_policy(first=60, nxt=30)
     ticket = make_ticket()

@@ -156,6 +156,25 @@ def test_auto_reply_is_ingested_but_never_acknowledged(mailbox, capture):
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
 
 
+def test_out_of_office_on_a_pending_ticket_is_kept_but_changes_nothing(mailbox, agent):
+    first = ingest(raw_email())
+    reply_add(ticket=first.ticket, author=agent, body_text="Could you send a photo?")
+    ticket_update(ticket=Ticket.objects.get(pk=first.ticket_id), actor=agent, status=Status.PENDING)
+    away = ingest(
+        raw_email(
+            headers={"Auto-Submitted": "auto-replied"},
+            subject=f"Out of office: Re: [#{first.ticket_id}]",
+            body="I am away until Monday.",
+        )
+    )
+    assert away.ticket_id == first.ticket_id
+    assert away.message.is_automatic
+    assert Ticket.objects.get(pk=first.ticket_id).status == Status.PENDING
+    # A real answer from the customer still reopens it.
+    ingest(raw_email(subject=f"Re: [#{first.ticket_id}]", body="Here is the photo."))
+    assert Ticket.objects.get(pk=first.ticket_id).status == Status.OPEN
+
+
 @pytest.mark.parametrize(
     "headers",
     [
