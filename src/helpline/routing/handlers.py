@@ -9,12 +9,14 @@ from __future__ import annotations
 from helpline.core import bus
 from helpline.core.tasks import on_tick
 from helpline.routing import services
-from helpline.tickets.events import ReplyAdded, TicketChanged, TicketOpened
+from helpline.tickets.events import MessageReceived, ReplyAdded, TicketChanged
 
 
-def on_ticket_opened(event: TicketOpened) -> None:
-    """Deferred: the worker routes a new ticket a moment after it is accepted."""
-    services.ticket_route(ticket_id=event.ticket_id)
+def on_message_received(event: MessageReceived) -> None:
+    """Deferred: the worker routes a new ticket a moment after it is accepted, on its opening
+    message, after triage (subscribed earlier) has detected the message's language."""
+    if event.opens_ticket:
+        services.ticket_route(ticket_id=event.ticket_id)
 
 
 def on_ticket_changed(event: TicketChanged) -> None:
@@ -34,7 +36,7 @@ def routing_tick() -> None:
 
 
 def register() -> None:
-    bus.subscribe(TicketOpened, on_ticket_opened, deferred=True)
+    bus.subscribe(MessageReceived, on_message_received, deferred=True)
     bus.subscribe(TicketChanged, on_ticket_changed)
     bus.subscribe(ReplyAdded, on_reply_added)
     on_tick(routing_tick)

@@ -58,6 +58,7 @@ from helpline.routing.strategies import Candidate, choose_agent
 from helpline.tickets.choices import PRIORITY_RANK, Priority
 from helpline.tickets.models import Message, Ticket
 from helpline.tickets.services import ticket_update
+from helpline.triage.selectors import ticket_triage_get
 
 logger = logging.getLogger(__name__)
 
@@ -354,9 +355,13 @@ def _facts(ticket: Ticket) -> TicketFacts:
         .first()
     )
     customer = ticket.customer
+    language = customer.language
+    if not language:  # the language triage detected in what the customer wrote, if any yet
+        triage = ticket_triage_get(ticket=ticket)
+        language = triage.language if triage is not None else ""
     return TicketFacts(
         channel=ticket.channel,
-        language=(customer.language or "").lower().split("-")[0],
+        language=(language or "").lower().split("-")[0],
         text=f"{ticket.subject}\n{first or ''}".lower(),
         tags=frozenset(ticket.tags.values_list("name", flat=True)),
         priority=ticket.priority,

@@ -11,6 +11,7 @@ EXPECTED_SUBSCRIBERS = {
         "helpline.triage.handlers.on_message_received",
         "helpline.triage.handlers.on_message_received_triage (deferred)",
         "helpline.sla.handlers.on_message_received (deferred)",
+        "helpline.routing.handlers.on_message_received (deferred)",
     ],
     "helpline.tickets.events.ReplyAdded": [
         "helpline.sla.handlers.on_reply_added",
@@ -23,7 +24,6 @@ EXPECTED_SUBSCRIBERS = {
     ],
     "helpline.tickets.events.TicketOpened": [
         "helpline.sla.handlers.on_ticket_opened (deferred)",
-        "helpline.routing.handlers.on_ticket_opened (deferred)",
     ],
 }
 

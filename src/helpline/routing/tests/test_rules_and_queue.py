@@ -85,6 +85,23 @@ def test_without_a_rule_the_team_whose_skills_fit_best_gets_the_ticket():
     assert TicketRouting.objects.get(pk=ticket.pk).required_skills == ["language:es"]
 
 
+def test_the_language_triage_detects_routes_a_customer_of_unknown_language():
+    """Routing of a new ticket runs after triage: a Spanish message from a customer whose
+    language nobody recorded goes to the Spanish team by the rule."""
+    spanish = make_team(name="Spanish")
+    services.routing_rule_create(
+        fields=RuleFields(name="Spanish", languages=["es"], set_team_id=spanish.pk)
+    )
+    ticket = make_ticket(
+        customer=CustomerFactory(language=""),
+        subject="Pedido dañado",
+        body_text="Hola, mi pedido llegó roto y necesito que me envíen uno nuevo, por favor. "
+        "La caja estaba abierta y faltan piezas.",
+    )
+    ticket.refresh_from_db()
+    assert ticket.team == spanish
+
+
 def test_spanish_ticket_waits_for_the_spanish_speaker_then_goes_to_her():
     services.skill_create(kind="language", name="es")
     team = make_team(strategy=Strategy.SKILLS_MATCH)
