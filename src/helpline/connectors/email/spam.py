@@ -2,9 +2,10 @@
 
 Features (``features``) are the presence of tokens: subject and body words, the hosts that links
 point to, HTML tags, a few header facts (List-Id/List-Unsubscribe, Precedence, the mailer, a
-reply's In-Reply-To/References, Message-ID and Reply-To domains against the sender's) and coarse
-shape buckets (length, capitals, exclamation marks, link count). Headers that only say where the
-corpus was collected (Received, Delivered-To) are never used.
+reply's In-Reply-To/References, Message-ID and Reply-To domains against the sender's), whether
+the text speaks as "I/my" or "you/your", and coarse shape buckets (length, capitals, exclamation
+marks, link count). Headers that only say where the corpus was collected (Received,
+Delivered-To) are never used, nor the sender's top-level domain (a corpus artefact).
 
 The model is a weight per token and a bias, fitted by L2-regularised logistic regression
 (``train``, deterministic, numpy) and shipped in the package (``data/spam_model.json``, written
