@@ -44,7 +44,14 @@ class MailboxEditForm(forms.Form):
     imap_url = forms.CharField(
         max_length=1000, required=False, help_text="Leave empty to keep the stored one."
     )
-    smtp_url = forms.CharField(max_length=1000, required=False)
+    smtp_url = forms.CharField(
+        max_length=1000,
+        required=False,
+        help_text="This mailbox's own outbound relay. Leave empty to keep the stored one.",
+    )
+    smtp_url_clear = forms.BooleanField(
+        required=False, label="Send through the install's relay (forget this mailbox's own)"
+    )
     is_active = forms.BooleanField(required=False)
     reply_target_hours = forms.IntegerField(min_value=1, max_value=720)
     non_participant_policy = forms.ChoiceField(choices=NonParticipantPolicy.choices)
@@ -97,13 +104,20 @@ def mailbox_list(request: HttpRequest) -> HttpResponse:
 def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_admin(current_agent(request))
     mailbox = _mailbox(pk)
-    initial = {f: getattr(mailbox, f) for f in MailboxEditForm.base_fields if f != "imap_url"}
+    # Credentials never go back to the browser: the URL fields start empty and keep the stored
+    # value unless a new one is typed.
+    secrets = {"imap_url", "smtp_url", "smtp_url_clear"}
+    initial = {f: getattr(mailbox, f) for f in MailboxEditForm.base_fields if f not in secrets}
     form = MailboxEditForm(request.POST or None, initial=initial)
     preview = None
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data)
         if not changes["imap_url"]:
             changes.pop("imap_url")
+        if changes.pop("smtp_url_clear"):
+            changes["smtp_url"] = ""
+        elif not changes["smtp_url"]:
+            changes.pop("smtp_url")
         try:
             services.mailbox_update(mailbox=mailbox, **changes)
         except HelplineError as exc:

@@ -55,6 +55,30 @@ def test_admin_adds_and_edits_a_mailbox_with_its_acknowledgement(db, admin_user)
     assert mailbox.ack_body == "Hi {customer_name}. {expected_reply}."
 
 
+def test_the_mailbox_page_never_sends_stored_credentials_back(db, admin_user):
+    web = _login(admin_user)
+    mailbox = services.mailbox_create(
+        address="relay@example.org",
+        smtp_url="smtp://bot:Relay-Secret-99@smtp.example.org:587",
+        imap_url="imaps://bot:Imap-Secret-77@imap.example.org:993/INBOX",
+    )
+    page = web.get(f"/email/mailboxes/{mailbox.pk}/")
+    assert page.status_code == 200
+    assert b"Relay-Secret-99" not in page.content and b"Imap-Secret-77" not in page.content
+    form = {
+        "name": "Relay", "reply_target_hours": 24, "non_participant_policy": "new_ticket",
+        "ack_subject": "Got it", "ack_body": "Hi {customer_name}.", "is_active": "on",
+    }
+    assert web.post(f"/email/mailboxes/{mailbox.pk}/", form).status_code == 302
+    mailbox.refresh_from_db()  # empty fields kept what was stored
+    assert mailbox.smtp_url == "smtp://bot:Relay-Secret-99@smtp.example.org:587"
+    assert mailbox.imap_url.startswith("imaps://bot:Imap-Secret-77@")
+    cleared = web.post(f"/email/mailboxes/{mailbox.pk}/", {**form, "smtp_url_clear": "on"})
+    assert cleared.status_code == 302
+    mailbox.refresh_from_db()
+    assert mailbox.smtp_url == ""
+
+
 def test_agents_cannot_open_email_admin(db, agent):
     assert _login(agent).get("/email/").status_code == 403
 
