@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
+from helpline.config.env import ConfigError
 from helpline.connectors.email import selectors
 from helpline.connectors.email.conf import SmtpTarget, email_config, parse_smtp_url
 from helpline.connectors.email.models import OutboundEmail, ThreadRef
 from helpline.connectors.email.noise import LOOP_HEADER
 from helpline.core import clock
+from helpline.core.crypto import SecretUnreadable
 from helpline.customers.choices import IdentityKind
 from helpline.customers.models import Identity
 from helpline.tickets.choices import Direction
@@ -149,7 +151,12 @@ def send_reply(row: OutboundEmail) -> SendResult:
     """Send ``row`` through its relay; temporary failures (4xx, network) are not permanent."""
     if row.message.direction != Direction.OUTBOUND:
         return SendResult(ok=False, permanent=True, response="Only public replies are emailed.")
-    target = _target(row)
+    try:
+        target = _target(row)
+    except (ConfigError, SecretUnreadable) as exc:
+        # The mailbox's relay URL is malformed or cannot be decrypted (secret key changed):
+        # a failure the admin can fix, shown on the message; retried with backoff meanwhile.
+        return SendResult(ok=False, permanent=False, response=str(exc))
     if target is None:
         return SendResult(
             ok=False,

@@ -101,6 +101,19 @@ def test_unreachable_relay_gives_up_after_max_attempts(mailbox, agent, capture):
     assert "ConnectionRefused" in reply.delivery_detail
 
 
+def test_a_broken_mailbox_relay_is_a_retryable_failure_with_the_reason(mailbox, agent, capture):
+    ticket = _ticket()
+    capture.wait_for(1)
+    # Stored past validation (an older release, a hand edit): the send must say why it failed.
+    type(mailbox).objects.filter(pk=mailbox.pk).update(smtp_url="ftp://relay.example.org")
+    reply = reply_add(ticket=ticket, author=agent, body_text="Where does this go?")
+    row = OutboundEmail.objects.get(message=reply)
+    reply.refresh_from_db()
+    assert row.status != OutboundStatus.SENT and row.attempts == 1
+    assert "smtp:// or smtps://" in reply.delivery_detail
+    assert reply.delivery_status != DeliveryStatus.SENT
+
+
 def test_backoff_doubles():
     assert [services.backoff(n).total_seconds() for n in (1, 2, 3, 4)] == [30, 60, 120, 240]
 
