@@ -278,9 +278,11 @@ def main() -> None:
           f"({'uvicorn over HTTP' if args.server else 'in-process, Django test client'})")
     print(f"machine:  {machine()}")
     print(f"database: {database()}")
-    templates = settings.TEMPLATES[0]
+    from django.template import engines
+
+    loaders = [type(loader).__module__ for loader in engines["django"].engine.template_loaders]
     print(f"settings: DEBUG={settings.DEBUG}, HELPLINE_ENV={settings.HELPLINE_ENV}, template "
-          f"loaders={templates['OPTIONS'].get('loaders', 'default (cached when not DEBUG)')}, "
+          f"loaders={loaders}, "
           f"CONN_MAX_AGE={settings.DATABASES['default'].get('CONN_MAX_AGE')}, "
           f"pool={settings.DATABASES['default'].get('OPTIONS', {}).get('pool')}")
 
