@@ -35,6 +35,14 @@ def _admin(request: HttpRequest) -> User:
     return user
 
 
+
+IMAP_URL_HELP = (
+    "imaps://user:password@host:993/INBOX (imap:// for plain). Options: ?auth=xoauth2 (the "
+    "password is an OAuth2 access token), ?starttls (imap:// upgraded to TLS), ?ca_file=/path "
+    "(trust only this CA), ?tls_verify=no (no certificate check; never on the internet). "
+    "Stored encrypted, never returned."
+)
+
 class MailboxOut(Schema):
     id: int
     address: str
@@ -63,7 +71,7 @@ class MailboxOut(Schema):
 class MailboxIn(Schema):
     address: str = Field(..., max_length=254)
     name: str = Field("", max_length=200)
-    imap_url: str = Field("", max_length=1000, description="imaps://user:password@host:993/INBOX")
+    imap_url: str = Field("", max_length=1000, description=IMAP_URL_HELP)
     smtp_url: str = Field("", max_length=1000, description="smtp[s]://user:password@host:port")
     reply_target_hours: int = Field(24, ge=1, le=720)
     non_participant_policy: str = "new_ticket"
@@ -72,7 +80,7 @@ class MailboxIn(Schema):
 
 class MailboxPatch(Schema):
     name: str | None = Field(None, max_length=200)
-    imap_url: str | None = Field(None, max_length=1000)
+    imap_url: str | None = Field(None, max_length=1000, description=IMAP_URL_HELP)
     smtp_url: str | None = Field(None, max_length=1000)
     is_active: bool | None = None
     reply_target_hours: int | None = Field(None, ge=1, le=720)
