@@ -44,6 +44,7 @@ _TAG = re.compile(r"<\s*([a-z][a-z0-9]{0,9})\b", re.IGNORECASE)
 _IP_HOST = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _SUBJECT_CODE = re.compile(r"[\s\-_(\[](?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{4,14}[)\]]?\s*$")
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw)\s*:", re.IGNORECASE)
+_MAILER_WORD = re.compile(r"[a-z][a-z0-9]*|\d+")
 _YEAR = re.compile(r"(?<!\d)(?:19[4-9]\d|20[0-2]\d)(?!\d)")
 _FORWARD_PREFIX = re.compile(r"^\s*(fwd?|wg|tr)\s*:", re.IGNORECASE)
 _FIRST_PERSON = frozenset(("i", "i'm", "i've", "i'd", "i'll", "my", "me", "myself"))
@@ -170,8 +171,10 @@ def features(parsed: ParsedEmail) -> set[str]:
     if precedence:
         add("x:precedence_" + precedence[:10])
     mailer = headers.get("x-mailer") or headers.get("user-agent") or ""
-    mailer_words = _WORD.findall(mailer.lower()[:60])
-    add("m:" + (mailer_words[0] if mailer_words else "none"))
+    # Three words, not one: "Microsoft Outlook Express" (forged by 2002 spam) must not stand
+    # for today's "Microsoft Outlook 16.0", which the corpus has never seen.
+    mailer_words = _MAILER_WORD.findall(mailer.lower()[:60])[:3]
+    add("m:" + ("_".join(mailer_words) or "none"))
 
     for item in parsed.attachments:
         add("a:" + item.content_type)
