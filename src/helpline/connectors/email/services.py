@@ -834,7 +834,7 @@ def _acknowledge(*, ticket: Ticket, customer: Customer, mailbox: Mailbox, addres
     message.metadata = metadata
     # The delivery row commits with the ticket (the mailbox is known here); the ReplyAdded
     # handler then only enqueues its delivery.
-    outbound_queue(message=message, mailbox=mailbox)
+    _outbound_create(message, mailbox)
 
 
 # ---------------------------------------------------------------------------------- outbound
@@ -852,28 +852,32 @@ def outbound_queue(*, message: Message, mailbox: Mailbox | None = None) -> Outbo
         return existing
     if mailbox is None:
         mailbox = selectors.mailbox_for_ticket(ticket_id=message.ticket_id)
+    try:
+        with transaction.atomic():
+            return _outbound_create(message, mailbox)
+    except IntegrityError:
+        return OutboundEmail.objects.get(message=message)
+
+
+def _outbound_create(message: Message, mailbox: Mailbox | None) -> OutboundEmail:
+    """The delivery row and its thread reference (two inserts). Called directly only for a
+    message written in the caller's own uncommitted transaction (an acknowledgement), which no
+    one else can have queued yet."""
     domain = mailbox.domain if mailbox else "helpline.invalid"
     token = hashlib.sha256(f"{message.pk}:{message.created_at.isoformat()}".encode()).hexdigest()[
         :12
     ]
     now = clock.now()
-    try:
-        with transaction.atomic():
-            row = OutboundEmail.objects.create(
-                message=message,
-                mailbox=mailbox,
-                rfc_id=f"<hl.{message.ticket_id}.{message.pk}.{token}@{domain}>",
-                next_attempt_at=now,
-                created_at=now,
-            )
-            _thread_ref_add(
-                message_id=row.rfc_id,
-                ticket=message.ticket,
-                message_id_fk=message.pk,
-                outbound=True,
-            )
-    except IntegrityError:
-        return OutboundEmail.objects.get(message=message)
+    row = OutboundEmail.objects.create(
+        message=message,
+        mailbox=mailbox,
+        rfc_id=f"<hl.{message.ticket_id}.{message.pk}.{token}@{domain}>",
+        next_attempt_at=now,
+        created_at=now,
+    )
+    _thread_ref_add(
+        message_id=row.rfc_id, ticket=message.ticket, message_id_fk=message.pk, outbound=True
+    )
     return row
 
 
