@@ -65,6 +65,13 @@ class Client:
         return status, time.perf_counter() - started
 
 
+def get_me(client: Client) -> int:
+    client.conn.request("GET", "/api/v1/me", headers=client.headers)
+    response = client.conn.getresponse()
+    response.read()
+    return response.status
+
+
 def wait_for(url: str, seconds: float = 60) -> None:
     parts = urllib.parse.urlsplit(url)
     deadline = time.monotonic() + seconds
@@ -77,6 +84,73 @@ def wait_for(url: str, seconds: float = 60) -> None:
         except OSError:
             time.sleep(0.3)
     raise SystemExit(f"server at {url} did not answer within {seconds:.0f}s")
+
+
+def _cpu_ticks(pids: set[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+def _process_tree(root: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+            except OSError:
+                continue
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return tree
+
+
+def _backends() -> set[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+class CpuMeter:
+    """CPU time (not wall time) of the server's processes and its PostgreSQL backends, so the
+    cost per request can be read even on a busy machine: 2 cores / cost = the ceiling."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.hz = os.sysconf("SC_CLK_TCK")
+
+    def sample(self) -> tuple[int, int, float]:
+        server = _cpu_ticks(_process_tree(self.server_pid)) if self.server_pid else 0
+        return server, _cpu_ticks(_backends()), time.process_time()
+
+    def report(self, label: str, before: tuple[int, int, float], count: int) -> None:
+        if not count or not self.server_pid:
+            return
+        after = self.sample()
+        server = (after[0] - before[0]) * 1000 / self.hz / count
+        pg = (after[1] - before[1]) * 1000 / self.hz / count
+        client = (after[2] - before[2]) * 1000 / count
+        total = server + pg + client
+        print(f"    CPU per request ({label}): server {server:.2f} ms + PostgreSQL {pg:.2f} ms + "
+              f"clients {client:.2f} ms = {total:.2f} ms; ceiling on {os.cpu_count()} cores: "
+              f"{(os.cpu_count() or 1) * 1000 / total:.0f} requests/s")
 
 
 def wait_for_outbox(started: float, max_seconds: float) -> float | None:
@@ -193,6 +267,10 @@ def main() -> None:
         help="with --start-server: no background worker (measures the request path alone)",
     )
     parser.add_argument("--sequential", type=int, default=200)
+    parser.add_argument(
+        "--floor", type=int, default=0, metavar="N",
+        help="with --start-server: first time N x GET /api/v1/me, the CPU floor of any request",
+    )
     parser.add_argument("--concurrent", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--max-seconds", type=float, default=90, help="cap per phase")
@@ -231,8 +309,16 @@ def main() -> None:
         for n in range(10):  # warm-up: imports, connections, caches in every worker
             client.create(-n - 1, run)
 
+        meter = CpuMeter(server.pid if server is not None else None)
+        if args.floor:
+            before = meter.sample()
+            statuses = {get_me(client) for _ in range(args.floor)}
+            print(f"\nfloor: {args.floor} x GET /api/v1/me (token auth, one query), status "
+                  f"{sorted(statuses)}")
+            meter.report("the cheapest authenticated request, not a create", before, args.floor)
         samples: list[float] = []
         codes: dict[int, int] = {}
+        before = meter.sample()
         started = time.perf_counter()
         for n in range(args.sequential):
             status, seconds = client.create(n, run)
@@ -244,6 +330,8 @@ def main() -> None:
         if samples:
             print(f"\nsequential, 1 client:   {describe(samples)}  "
                   f"{len(samples) / elapsed:6.1f} tickets/s  status {codes}")
+            meter.report("sequential, worker included" if not args.no_worker
+                         else "sequential, request path", before, len(samples))
 
         lock = threading.Lock()
         counter = iter(range(args.sequential, args.sequential + args.concurrent))
@@ -264,6 +352,7 @@ def main() -> None:
                     ccodes[status] = ccodes.get(status, 0) + 1
 
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
+        before = meter.sample()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -273,6 +362,8 @@ def main() -> None:
         if latencies:
             print(f"concurrent, {args.clients} clients: {describe(latencies)}  "
                   f"{len(latencies) / elapsed:6.1f} tickets/s  status {ccodes}")
+            if args.no_worker:
+                meter.report("concurrent, request path", before, len(latencies))
         if server is not None and not args.no_worker:
             drained = wait_for_outbox(started, max_seconds=300)
             created = len(latencies)
@@ -280,6 +371,7 @@ def main() -> None:
                 print(f"deferred work (SLA clocks, routing, triage) of the concurrent phase done "
                       f"{drained - elapsed:5.1f} s after its last response: all of it in "
                       f"{drained:5.1f} s, {created / drained:6.1f} tickets/s end to end")
+                meter.report("concurrent, request and deferred work", before, created)
             else:
                 print("deferred work not drained within 300 s")
     finally:
