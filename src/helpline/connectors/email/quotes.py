@@ -64,14 +64,20 @@ class SplitText:
 
 
 def _quote_start(lines: list[str]) -> int | None:
+    parts = [x.strip() for x in lines]
     for i, line in enumerate(lines):
-        stripped = line.strip()
+        stripped = parts[i]
         if not stripped:
             continue
         for span in (1, 2, 3):
-            joined = " ".join(x.strip() for x in lines[i : i + span])
             if i + span > len(lines) or (span > 1 and lines[i + span - 1].startswith(">")):
                 continue
+            window = parts[i : i + span]
+            # Both attribution patterns end in ":" and blanks: only a window whose last
+            # non-blank line ends with ":" can match (the regexes are the costly part).
+            if not next(p for p in reversed(window) if p).endswith(":"):
+                continue
+            joined = " ".join(window)
             if _ATTRIBUTION.match(joined) or (
                 _ATTRIBUTION_LOOSE.match(joined) and re.search(r"\d|@", stripped)
             ):
