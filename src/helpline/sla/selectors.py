@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, QuerySet, Subquery, Value, When
 
 from helpline.sla.clocks import Clocks, History, compute_clocks
 from helpline.sla.models import Notification, TicketSla
@@ -127,64 +127,37 @@ def tickets_by_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-# Clocks read per step when walking them in due order (see _running_clock_ids).
-_CLOCK_CHUNKS = (200, 800, 3200)
-
-
-def _visible_clocks(
-    queryset: QuerySet[Ticket], ids: Sequence[int]
-) -> list[tuple[datetime, int, datetime, int]]:
-    """(due, -rank, created_at, id) of the tickets among ``ids`` that ``queryset`` admits."""
-    return [
-        (due, -PRIORITY_RANK.get(priority, 0), created, pk)
-        for pk, priority, created, due in queryset.filter(
-            pk__in=ids, sla__next_due_at__isnull=False
-        )
-        .order_by()
-        .prefetch_related(None)
-        .values_list("id", "priority", "created_at", "sla__next_due_at")
-        if due is not None
-    ]
+# How many of the earliest running clocks the queue looks at per ticket it shows.
+_CLOCK_WINDOW = 10
 
 
 def _running_clock_ids(queryset: QuerySet[Ticket], limit: int) -> list[int] | None:
     """Ids of the first ``limit`` tickets of ``queryset`` with a running clock, in queue order,
-    found by walking the clocks in due order a chunk at a time (index range reads) and keeping
-    the tickets ``queryset`` admits. An agent who sees a share of the backlog (restricted to her
-    teams) then costs a few hundred clocks, not a read of her whole share. None when a few
-    chunks were not enough (a narrow view): the caller asks PostgreSQL instead."""
-    found: list[tuple[datetime, int, datetime, int]] = []
-    after: tuple[datetime, int] | None = None
-    for size in _CLOCK_CHUNKS:
-        clocks = TicketSla.objects.filter(next_due_at__isnull=False)
-        if after is not None:
-            clocks = clocks.filter(
-                Q(next_due_at__gt=after[0]) | Q(next_due_at=after[0], ticket_id__gt=after[1])
+    looking only at the ``limit * _CLOCK_WINDOW`` clocks due first (an index range read), so an
+    agent who sees a share of the backlog (restricted to her teams) does not make PostgreSQL
+    read and sort her whole share. None when that window cannot prove the answer (too few of
+    its tickets visible, or a tie at its edge): the caller then asks for the full ordering."""
+    window = limit * _CLOCK_WINDOW
+    clocks = TicketSla.objects.filter(next_due_at__isnull=False).order_by(
+        "next_due_at", "ticket_id"
+    )
+    edge = list(clocks.values_list("next_due_at", flat=True)[window - 1 : window])
+    rows = list(
+        tickets_by_urgency(
+            queryset.filter(
+                sla__next_due_at__isnull=False,
+                pk__in=Subquery(clocks.values("ticket_id")[:window]),
             )
-        chunk = list(
-            clocks.order_by("next_due_at", "ticket_id").values_list("ticket_id", "next_due_at")[
-                :size
-            ]
         )
-        if chunk:
-            last_pk, last_due = chunk[-1]
-            assert last_due is not None  # filtered above
-            after = (last_due, last_pk)
-            found += _visible_clocks(queryset, [pk for pk, _ in chunk])
-        if len(chunk) < size:  # every running clock has been read
-            return [row[3] for row in sorted(found)[:limit]]
-        if len(found) >= limit:
-            found.sort()
-            assert after is not None
-            boundary = found[limit - 1][0]
-            if boundary == after[0]:
-                # Clocks due at the same instant as the last one kept may be unread yet, and a
-                # more urgent ticket among them goes first: read them all (ties are rare).
-                ties = TicketSla.objects.filter(
-                    next_due_at=boundary, ticket_id__gt=after[1]
-                ).values_list("ticket_id", flat=True)
-                found = sorted(found + _visible_clocks(queryset, list(ties)))
-            return [row[3] for row in found[:limit]]
+        .prefetch_related(None)
+        .values_list("id", "sla__next_due_at")[:limit]
+    )
+    if not edge:  # fewer running clocks than the window: every one of them was considered
+        return [pk for pk, _ in rows]
+    last_due = rows[-1][1] if len(rows) == limit else None
+    if last_due is not None and edge[0] is not None and last_due < edge[0]:
+        # Every clock outside the window is due at or after its edge, later than the last kept.
+        return [pk for pk, _ in rows]
     return None
 
 
