@@ -27,7 +27,10 @@ def on_message_received(event: MessageReceived) -> None:
 
 
 def on_reply_added(event: ReplyAdded) -> None:
-    ticket_sla_recompute(ticket_id=event.ticket_id)
+    # Helpline's own replies (acknowledgements, promise notices) meet no target and move no
+    # clock; a status they change arrives as its own TicketChanged.
+    if not event.automatic:
+        ticket_sla_recompute(ticket_id=event.ticket_id)
 
 
 # Changes that can move a clock: status (pause, solve, reopen), and what policies match on.

@@ -30,12 +30,14 @@ class MessageReceived:
 
 @dataclass(frozen=True)
 class ReplyAdded:
-    """An agent or Helpline wrote a public reply that must be delivered on ``channel``."""
+    """An agent or Helpline wrote a public reply that must be delivered on ``channel``;
+    ``automatic`` when Helpline itself wrote it (an acknowledgement, a promise notice)."""
 
     ticket_id: int
     message_id: int
     channel: str
     author_id: int | None
+    automatic: bool = False
 
 
 @dataclass(frozen=True)

@@ -294,6 +294,7 @@ def reply_add(
                 message_id=message.pk,
                 channel=channel,
                 author_id=author.pk if author else None,
+                automatic=is_automatic,
             )
         )
         ticket.refresh_from_db()
