@@ -50,11 +50,12 @@ from helpline.connectors.email.parsing import (
     parse_email,
 )
 from helpline.connectors.email.quotes import split_reply
-from helpline.connectors.email.spam import spam_score
+from helpline.connectors.email.spam import spam_band, spam_score
 from helpline.core import clock
 from helpline.core.errors import NotFound, ValidationError
 from helpline.customers.choices import Channel
 from helpline.customers.models import Customer
+from helpline.customers.selectors import customer_get_by_email
 from helpline.customers.services import CustomerRef, customer_get_or_create, identity_normalize
 from helpline.tickets.choices import Direction, Status
 from helpline.tickets.models import Message, Ticket
@@ -520,12 +521,18 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
 
     ticket = _thread_ticket(parsed, inbound)
     score: float | None = None
+    suspected = False
     if ticket is None:
         score = spam_score(parsed)
-        if score is not None and score >= email_config().spam_threshold and not allow_spam:
-            return _Outcome(
-                status=InboundStatus.SPAM, noise=noise, spam_score=score, mailbox=mailbox
-            )
+        if score is not None and not allow_spam:
+            band = spam_band(score, threshold=email_config().spam_threshold)
+            if band == "spam" and customer_get_by_email(email=sender.email) is not None:
+                band = "suspect"  # a customer we already know is never hidden in the spam view
+            if band == "spam":
+                return _Outcome(
+                    status=InboundStatus.SPAM, noise=noise, spam_score=score, mailbox=mailbox
+                )
+            suspected = band == "suspect"  # stays in the inbox, flagged for the agent
 
     customer, _ = customer_get_or_create(
         ref=CustomerRef(email=sender.email, name=sender.name or None)
@@ -575,6 +582,7 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
             "signature": split.signature,
             "noise": noise,
             "spam_score": score,
+            "spam_suspected": suspected,
             "non_participant": flagged,
             "follow_up_of": follow_up_of,
             "skipped_attachments": skipped,

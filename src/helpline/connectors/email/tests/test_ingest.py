@@ -329,3 +329,29 @@ def test_attachments_stored_with_safe_names_oversize_listed_html_sanitised(
     ]
     assert "<script" not in message.body_html and "onclick" not in message.body_html
     assert "Photos" in message.body_html
+
+
+def test_spam_from_a_customer_we_know_is_only_suspected_and_stays_in_the_inbox(mailbox, agent):
+    from django.test import Client
+
+    from helpline.customers.services import CustomerRef, customer_get_or_create
+
+    customer_get_or_create(ref=CustomerRef(email="deals4u8@promo.biz", name="Known"))
+    row = ingest(raw_email(sender="deals4u8@promo.biz", subject="FREE MONEY!!! ACT NOW",
+                           body=SPAMMY))
+    assert row.status == InboundStatus.PROCESSED and row.ticket is not None
+    info = row.message.metadata["email"]
+    assert info["spam_suspected"] is True and info["spam_score"] >= 0.95
+    web = Client()
+    web.force_login(agent)
+    page = web.get(f"/tickets/{row.ticket_id}/")
+    assert b"might be spam" in page.content
+    # The same mail from a stranger goes to the spam view, as before.
+    stranger = ingest(raw_email(sender="deals5u9@promo.biz", subject="FREE MONEY!!! ACT NOW",
+                                body=SPAMMY))
+    assert stranger.status == InboundStatus.SPAM and stranger.ticket is None
+
+
+def test_ordinary_mail_is_not_flagged_as_suspected(mailbox):
+    row = ingest(raw_email())
+    assert row.message.metadata["email"]["spam_suspected"] is False
