@@ -1,0 +1,2071 @@
+# ruff: noqa: E501, RUF001  (message text: real lines are long and use typographic characters)
+"""Write the held-out quote/signature cases as raw RFC 822 files (run from the repo root).
+
+    .venv/bin/python bench/data/quotes/build.py
+
+Every case is written here by hand, from how the clients lay out replies (no text from other
+projects). For each case ``<id>.eml`` is the raw message (encoded as the case says: charset and
+transfer encoding), ``<id>.new.txt`` the text the customer newly wrote (what Helpline must show)
+and ``<id>.sig.txt`` the signature that should be folded away (empty: none). The id starts with
+the client family (``gmail-``, ``outlook-``, ...) the bench groups by.
+
+Conventions of the expected answers:
+- the signature starts at a ``-- `` line, a "Sent from my ..." line, a closing ("Thanks,",
+  "Mit freundlichen Grüßen") or the sender's name, and runs to the end of the new part
+  (legal disclaimers included);
+- an interleaved (inline) reply keeps everything from its first quoted line to its last new
+  line: the answers are meaningless without the questions; only a quoted tail is folded;
+- a forward (Fwd:/Fw:/WG:/TR:/RV:/I:/PD: subject, "Forwarded message", "Begin forwarded
+  message:") is content the customer brings to support: nothing of it is folded, and no
+  signature is split off either (the last lines are the forwarded mail's, not the customer's).
+"""
+
+from __future__ import annotations
+
+import base64
+import quopri
+import textwrap
+from email.utils import formataddr
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SUPPORT = ("Acme Support", "support@acme.test")
+
+
+def q(text: str, prefix: str = "> ") -> str:
+    return "\n".join(
+        (prefix + line).rstrip() if line else prefix.rstrip() for line in d(text).split("\n")
+    )
+
+
+def d(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+CASES: list[dict[str, object]] = []
+
+
+def case(
+    cid: str,
+    sender: tuple[str, str],
+    subject: str,
+    *,
+    text: str | None = None,
+    html: str | None = None,
+    new: str,
+    sig: str = "",
+    charset: str = "utf-8",
+    cte: str = "quoted-printable",
+) -> None:
+    CASES.append(
+        {
+            "id": cid,
+            "sender": sender,
+            "subject": subject,
+            "text": text,
+            "html": html,
+            "new": d(new),
+            "sig": d(sig),
+            "charset": charset,
+            "cte": cte,
+        }
+    )
+
+
+ORIG_EN = """\
+Hi Tom,
+
+Thanks for getting in touch. Could you tell us the serial number of the printer
+and whether the status light is orange or red?
+
+Best regards,
+Acme Support"""
+
+# ---------------------------------------------------------------- Gmail (English)
+case(
+    "gmail-en-top",
+    ("Tom Baker", "tom.baker@gmail.test"),
+    "Re: [#1042] Printer offline after update",
+    text=d("""
+        Hi,
+
+        The serial number is PX-44120-B and the light is orange, blinking slowly.
+        I already tried switching it off and on again.
+
+        On Mon, Nov 23, 2026 at 9:14 AM Acme Support <support@acme.test> wrote:
+
+        """)
+    + "\n"
+    + q(ORIG_EN)
+    + "\n",
+    new="""
+        Hi,
+
+        The serial number is PX-44120-B and the light is orange, blinking slowly.
+        I already tried switching it off and on again.
+        """,
+)
+case(
+    "gmail-en-wrapped",
+    ("Priya Raman", "priya.raman@gmail.test"),
+    "Re: [#1077] Refund for order 88213",
+    text=d("""
+        Thank you, I can see the refund in my account now. You can close this.
+
+        Priya
+
+        On Tue, Nov 24, 2026 at 10:02 AM Acme Customer Support Team <
+        support@acme.test> wrote:
+
+        > Dear Priya,
+        >
+        > We have issued a refund of 49.90 EUR for order 88213. It should appear
+        > on your statement within 5 business days.
+        >
+        > Kind regards,
+        > Acme Support
+        """),
+    new="Thank you, I can see the refund in my account now. You can close this.",
+    sig="Priya",
+)
+case(
+    "gmail-en-wrapped2",
+    ("Daniel O'Connor", "dan.oconnor@gmail.test"),
+    "Re: [#1101] Cannot log in",
+    text=d("""
+        Still the same error after resetting the password. Screenshot attached.
+
+        On Wed, Nov 25, 2026 at 4:41 PM Acme Customer Support Team <support@acme.test>
+        wrote:
+
+        > Hello Daniel,
+        > please reset your password with the link below and try again.
+        """),
+    new="Still the same error after resetting the password. Screenshot attached.",
+)
+case(
+    "gmail-en-sigdelim",
+    ("Helen Park", "helen@parkdesign.test"),
+    "Re: [#1120] Invoice address",
+    text=d("""
+        Hello,
+
+        Please change the invoice address to:
+        Park Design Studio
+        12 Mill Lane
+        Bristol BS1 4DJ
+
+        and re-issue invoice INV-2026-0311.
+
+        --\x20
+        Helen Park | Park Design Studio
+        +44 117 496 0123
+
+        On Thu, Nov 26, 2026 at 11:20 AM Acme Support <support@acme.test> wrote:
+        > Hi Helen, which address should we use?
+        """),
+    new="""
+        Hello,
+
+        Please change the invoice address to:
+        Park Design Studio
+        12 Mill Lane
+        Bristol BS1 4DJ
+
+        and re-issue invoice INV-2026-0311.
+        """,
+    sig="""
+        --
+        Helen Park | Park Design Studio
+        +44 117 496 0123
+        """,
+)
+case(
+    "gmail-en-base64",
+    ("Chloé Martin", "chloe.martin@gmail.test"),
+    "Re: [#1133] Delivery date",
+    text=d("""
+        That works for me 👍 Friday morning is perfect, someone will be at the reception.
+
+        Cheers,
+        Chloé
+
+        On Fri, Nov 27, 2026 at 8:05 AM Acme Support <support@acme.test> wrote:
+
+        > Hi Chloé,
+        > the courier can deliver on Friday between 8:00 and 12:00. Does that suit you?
+        """),
+    new="That works for me 👍 Friday morning is perfect, someone will be at the reception.",
+    sig="""
+        Cheers,
+        Chloé
+        """,
+    cte="base64",
+)
+case(
+    "gmail-en-html",
+    ("Marcus Lee", "marcus.lee@gmail.test"),
+    "Re: [#1150] Wrong size delivered",
+    html=d("""
+        <div dir="ltr"><div>Hi,</div><div><br></div><div>I ordered a size M but received an L.
+        Can you send a return label please?</div><div><br></div><div>Thanks,</div><div>Marcus</div></div>
+        <br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Nov 23, 2026 at 2:10 PM
+        Acme Support &lt;<a href="mailto:support@acme.test">support@acme.test</a>&gt; wrote:<br></div>
+        <blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex">
+        <div dir="ltr">Hi Marcus,<br>thanks for your order. Your parcel was delivered today.<br>Acme Support</div>
+        </blockquote></div>
+        """),
+    new="""
+        Hi,
+        I ordered a size M but received an L.
+        Can you send a return label please?
+        """,
+    sig="""
+        Thanks,
+        Marcus
+        """,
+)
+case(
+    "gmail-en-alternative",
+    ("Sofia Rossi", "sofia.rossi@gmail.test"),
+    "Re: [#1162] Subscription renewal",
+    text=d("""
+        Hi there,
+
+        I was charged twice for the yearly renewal (two charges of 120 EUR on 22 Nov).
+        Please refund one of them.
+
+        Thanks
+        Sofia
+
+        On Sun, Nov 22, 2026 at 6:00 PM Acme Billing <billing@acme.test> wrote:
+
+        > Your subscription has been renewed.
+        """),
+    html=d("""
+        <div dir="ltr">Hi there,<div><br></div><div>I was charged twice for the yearly renewal (two charges of 120 EUR on 22 Nov).</div>
+        <div>Please refund one of them.</div><div><br></div><div>Thanks</div><div>Sofia</div></div><br>
+        <div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Sun, Nov 22, 2026 at 6:00 PM Acme Billing &lt;billing@acme.test&gt; wrote:<br></div>
+        <blockquote class="gmail_quote">Your subscription has been renewed.</blockquote></div>
+        """),
+    new="""
+        Hi there,
+
+        I was charged twice for the yearly renewal (two charges of 120 EUR on 22 Nov).
+        Please refund one of them.
+        """,
+    sig="""
+        Thanks
+        Sofia
+        """,
+)
+case(
+    "gmail-en-android",
+    ("Kwame Mensah", "kwame.mensah@gmail.test"),
+    "Re: [#1170] App crashes on start",
+    text=d("""
+        Version 4.2.1 on a Pixel 7, Android 15. It crashes right after the splash screen.
+
+        On Mon, 23 Nov 2026, 15:32 Acme Support, <support@acme.test> wrote:
+
+        > Hi Kwame, which app version and phone model are you using?
+        >
+        """),
+    new="Version 4.2.1 on a Pixel 7, Android 15. It crashes right after the splash screen.",
+)
+case(
+    "gmail-en-nosig-gt",
+    ("Li Wei", "li.wei@gmail.test"),
+    "Re: [#1188] API rate limit",
+    text=d("""
+        We are sending about 40 requests per second at peak. Is there a higher tier?
+        Our account id is 7731.
+
+        > What is your expected request rate?
+        >
+        > Acme Support
+        """),
+    new="""
+        We are sending about 40 requests per second at peak. Is there a higher tier?
+        Our account id is 7731.
+        """,
+)
+
+# ---------------------------------------------------------------- Outlook (desktop, web, mobile)
+OUTLOOK_HDR_EN = d("""
+    From: Acme Support <support@acme.test>
+    Sent: Monday, November 23, 2026 9:00 AM
+    To: John Smith <john.smith@contoso.test>
+    Subject: RE: [#1200] VPN licence count
+    """)
+case(
+    "outlook-en-top",
+    ("John Smith", "john.smith@contoso.test"),
+    "RE: [#1200] VPN licence count",
+    text=d("""
+        Hi team,
+
+        We need 25 additional licences from 1 December. Please send a quote to purchasing@contoso.test.
+
+        Regards,
+        John Smith
+        IT Manager | Contoso Ltd
+        Tel: +44 20 7946 0000
+
+        """)
+    + "\n"
+    + OUTLOOK_HDR_EN
+    + "\n\n"
+    + d("""
+        Hi John,
+
+        How many licences will you need?
+
+        Acme Support
+        """),
+    new="""
+        Hi team,
+
+        We need 25 additional licences from 1 December. Please send a quote to purchasing@contoso.test.
+        """,
+    sig="""
+        Regards,
+        John Smith
+        IT Manager | Contoso Ltd
+        Tel: +44 20 7946 0000
+        """,
+    charset="windows-1252",
+)
+case(
+    "outlook-en-rule",
+    ("Amanda Clarke", "a.clarke@fabrikam.test"),
+    "RE: [#1211] Training session",
+    text=d("""
+        Hi,
+
+        Thursday 3 December at 14:00 works for us. We will be 6 people.
+
+        Thanks,
+        Amanda
+
+        ________________________________
+        From: Acme Support <support@acme.test>
+        Sent: 23 November 2026 10:15
+        To: Amanda Clarke <a.clarke@fabrikam.test>
+        Subject: [#1211] Training session
+
+        Dear Amanda, which day suits you for the onboarding session?
+        """),
+    new="""
+        Hi,
+
+        Thursday 3 December at 14:00 works for us. We will be 6 people.
+        """,
+    sig="""
+        Thanks,
+        Amanda
+        """,
+)
+case(
+    "outlook-en-original",
+    ("Robert Hughes", "rhughes@tailspin.test"),
+    "RE: [#1219] Damaged pallet",
+    text=d("""
+        Photos of the damaged pallet are attached. The outer carton was crushed on one side.
+
+        Robert Hughes
+        Warehouse Supervisor
+        Tailspin Logistics
+
+        -----Original Message-----
+        From: Acme Support <support@acme.test>
+        Sent: Monday, November 23, 2026 11:41 AM
+        To: Robert Hughes <rhughes@tailspin.test>
+        Subject: RE: [#1219] Damaged pallet
+
+        Could you send photos of the damage?
+        """),
+    new="Photos of the damaged pallet are attached. The outer carton was crushed on one side.",
+    sig="""
+        Robert Hughes
+        Warehouse Supervisor
+        Tailspin Logistics
+        """,
+)
+case(
+    "outlook-en-disclaimer",
+    ("Nina Patel", "nina.patel@woodgrove.test"),
+    "RE: [#1230] Data export",
+    text=d("""
+        Hello,
+
+        The export finished but the CSV has no header row. Can you check?
+
+        Kind regards,
+        Nina Patel
+        Data Analyst, Woodgrove Bank
+        Direct: +1 212 555 0147
+
+        This email and any attachments are confidential and may be legally privileged. If you are not
+        the intended recipient, please notify the sender immediately and delete this message. Any
+        unauthorised use, disclosure or copying is strictly prohibited.
+
+        From: Acme Support <support@acme.test>
+        Sent: Monday, November 23, 2026 1:00 PM
+        To: Nina Patel <nina.patel@woodgrove.test>
+        Subject: RE: [#1230] Data export
+
+        The export has been restarted.
+        """),
+    new="""
+        Hello,
+
+        The export finished but the CSV has no header row. Can you check?
+        """,
+    sig="""
+        Kind regards,
+        Nina Patel
+        Data Analyst, Woodgrove Bank
+        Direct: +1 212 555 0147
+
+        This email and any attachments are confidential and may be legally privileged. If you are not
+        the intended recipient, please notify the sender immediately and delete this message. Any
+        unauthorised use, disclosure or copying is strictly prohibited.
+        """,
+)
+case(
+    "outlook-en-1252",
+    ("Gareth Jones", "gareth.jones@northwind.test"),
+    "RE: [#1244] Price increase",
+    text=d("""
+        Hi,
+
+        Your new price list shows €14.50 per unit – last quarter it was €12.90. Is that correct?
+        We’d like to keep the old price for the order we placed in October (PO 55-1190).
+
+        Many thanks,
+        Gareth
+
+        From: Acme Sales <sales@acme.test>
+        Sent: 23 November 2026 08:30
+        To: Gareth Jones <gareth.jones@northwind.test>
+        Subject: Price list 2027
+        """),
+    new="""
+        Hi,
+
+        Your new price list shows €14.50 per unit – last quarter it was €12.90. Is that correct?
+        We’d like to keep the old price for the order we placed in October (PO 55-1190).
+        """,
+    sig="""
+        Many thanks,
+        Gareth
+        """,
+    charset="windows-1252",
+    cte="8bit",
+)
+case(
+    "outlook-en-cc",
+    ("Fiona Walsh", "fiona.walsh@litware.test"),
+    "RE: [#1250] Access for new starter",
+    text=d("""
+        Adding my manager in copy. Please create the account for Sam Kelly, start date 1 Dec.
+
+        Fiona Walsh
+        HR Coordinator
+
+        From: Acme Support <support@acme.test>
+        Sent: Tuesday, November 24, 2026 9:12 AM
+        To: Fiona Walsh <fiona.walsh@litware.test>
+        Cc: IT Desk <itdesk@litware.test>
+        Subject: RE: [#1250] Access for new starter
+
+        Who should we create the account for?
+        """),
+    new="Adding my manager in copy. Please create the account for Sam Kelly, start date 1 Dec.",
+    sig="""
+        Fiona Walsh
+        HR Coordinator
+        """,
+)
+case(
+    "outlook-en-html",
+    ("Owen Price", "owen.price@adatum.test"),
+    "RE: [#1262] Backup failed",
+    html=d("""
+        <html><head><style>p.MsoNormal{margin:0cm;}</style></head><body lang="EN-GB">
+        <div class="WordSection1"><p class="MsoNormal">Hi,<o:p></o:p></p>
+        <p class="MsoNormal"><o:p>&nbsp;</o:p></p>
+        <p class="MsoNormal">The backup failed again last night with error 0x80070005. Log attached.<o:p></o:p></p>
+        <p class="MsoNormal"><o:p>&nbsp;</o:p></p>
+        <p class="MsoNormal">Owen<o:p></o:p></p>
+        <div id="divRplyFwdMsg" dir="ltr"><hr style="display:inline-block;width:98%" tabindex="-1">
+        <font face="Calibri, sans-serif" style="font-size:11pt" color="#000000"><b>From:</b> Acme Support &lt;support@acme.test&gt;<br>
+        <b>Sent:</b> Monday, November 23, 2026 4:00 PM<br><b>To:</b> Owen Price &lt;owen.price@adatum.test&gt;<br>
+        <b>Subject:</b> RE: [#1262] Backup failed</font><div>&nbsp;</div></div>
+        <div><p>Does the backup still fail?</p></div></div></body></html>
+        """),
+    new="""
+        Hi,
+        The backup failed again last night with error 0x80070005. Log attached.
+        """,
+    sig="Owen",
+)
+case(
+    "outlook-en-web",
+    ("Grace Kim", "grace.kim@outlook.test"),
+    "Re: [#1275] Change of delivery address",
+    text=d("""
+        Yes please, deliver to the new address. Thank you!
+
+        ________________________________
+        From: Acme Support <support@acme.test>
+        Sent: Tuesday, November 24, 2026 08:44
+        To: grace.kim@outlook.test <grace.kim@outlook.test>
+        Subject: [#1275] Change of delivery address
+
+        Hello Grace, should we deliver to the new address?
+        """),
+    new="Yes please, deliver to the new address. Thank you!",
+)
+case(
+    "outlook-en-mac",
+    ("Ben Carter", "ben.carter@relecloud.test"),
+    "Re: [#1281] SSO configuration",
+    text=d("""
+        The metadata URL is https://login.relecloud.test/saml/metadata — the certificate was renewed last week.
+
+        Ben
+
+        From: Acme Support <support@acme.test>
+        Date: Monday, 23 November 2026 at 17:05
+        To: Ben Carter <ben.carter@relecloud.test>
+        Subject: Re: [#1281] SSO configuration
+
+        Could you send us your IdP metadata URL?
+        """),
+    new="The metadata URL is https://login.relecloud.test/saml/metadata — the certificate was renewed last week.",
+    sig="Ben",
+)
+case(
+    "outlook-en-ios",
+    ("Hannah Schultz", "hannah.s@outlook.test"),
+    "Re: [#1290] Booking reference",
+    text=d("""
+        The booking reference is QX7T2L.
+
+        Get Outlook for iOS<https://aka.ms/o0ukef>
+        ________________________________
+        From: Acme Support <support@acme.test>
+        Sent: Tuesday, November 24, 2026 7:58:12 AM
+        To: Hannah Schultz <hannah.s@outlook.test>
+        Subject: [#1290] Booking reference
+
+        What is your booking reference?
+        """),
+    new="The booking reference is QX7T2L.",
+    sig="Get Outlook for iOS<https://aka.ms/o0ukef>",
+)
+case(
+    "outlook-en-android",
+    ("Ahmed Hassan", "ahmed.hassan@outlook.test"),
+    "Re: [#1296] Still waiting",
+    text=d("""
+        Any update on this? It has been a week.
+
+        Get Outlook for Android<https://aka.ms/AAb9ysg>
+        ________________________________
+        From: Acme Support <support@acme.test>
+        Sent: Monday, November 16, 2026 3:20:44 PM
+        To: Ahmed Hassan <ahmed.hassan@outlook.test>
+        Subject: Re: [#1296] Still waiting
+
+        We are looking into it.
+        """),
+    new="Any update on this? It has been a week.",
+    sig="Get Outlook for Android<https://aka.ms/AAb9ysg>",
+)
+case(
+    "outlook-en-windowsmail",
+    ("Peter Novak", "peter.novak@hotmail.test"),
+    "RE: [#1301] Warranty",
+    text=d("""
+        I bought it on 3 March 2025, so it should still be under warranty.
+
+        Sent from Mail for Windows
+
+        From: Acme Support
+        Sent: 23 November 2026 12:01
+        To: Peter Novak
+        Subject: [#1301] Warranty
+
+        When did you buy the device?
+        """),
+    new="I bought it on 3 March 2025, so it should still be under warranty.",
+    sig="Sent from Mail for Windows",
+)
+case(
+    "outlook-en-bold",
+    ("Lucy Grant", "lucy.grant@gmail.test"),
+    "Re: [#1310] Certificate",
+    text=d("""
+        Attached is the signed form.
+
+        Lucy
+
+        On Tue, Nov 24, 2026 at 9:30 AM Lucy Grant <lucy.grant@gmail.test> wrote:
+
+        > Will sign today.
+        >
+        > *From:* Acme Support <support@acme.test>
+        > *Sent:* Monday, November 23, 2026 5:10 PM
+        > *To:* Lucy Grant <lucy.grant@gmail.test>
+        > *Subject:* [#1310] Certificate
+        """),
+    new="Attached is the signed form.",
+    sig="Lucy",
+)
+
+# ---------------------------------------------------------------- Apple Mail, iPhone, iPad
+case(
+    "apple-en-mac",
+    ("Oliver Bennett", "oliver@bennett.test"),
+    "Re: [#1320] Two-factor codes not arriving",
+    text=d("""
+        I changed the phone number in my profile last month — maybe the codes go to the old number?
+
+        Oliver Bennett
+
+        > On 23 Nov 2026, at 09:00, Acme Support <support@acme.test> wrote:
+        >
+        > Hi Oliver,
+        >
+        > Have you changed your phone number recently?
+        >
+        > Acme Support
+        """),
+    new="I changed the phone number in my profile last month — maybe the codes go to the old number?",
+    sig="Oliver Bennett",
+)
+case(
+    "apple-en-mac2",
+    ("Emma Wilson", "emma.wilson@icloud.test"),
+    "Re: [#1325] Order cancelled by mistake",
+    text=d("""
+        Please reinstate it, I did not cancel it myself.
+
+        On 23 Nov 2026, at 09:00, Acme Support <support@acme.test> wrote:
+
+        Your order 77120 was cancelled.
+        """),
+    new="Please reinstate it, I did not cancel it myself.",
+)
+case(
+    "apple-en-iphone",
+    ("Jack Turner", "jack.turner@icloud.test"),
+    "Re: [#1331] Table damaged",
+    text=d("""
+        One leg is cracked at the joint. I can send a photo tonight.
+
+        Sent from my iPhone
+
+        > On Nov 23, 2026, at 9:00 AM, Acme Support <support@acme.test> wrote:
+        >
+        > Hi Jack, can you describe the damage?
+        """),
+    new="One leg is cracked at the joint. I can send a photo tonight.",
+    sig="Sent from my iPhone",
+)
+case(
+    "apple-en-html",
+    ("Isla Morgan", "isla.morgan@icloud.test"),
+    "Re: [#1340] Gift card",
+    html=d("""
+        <html><head><meta http-equiv="content-type" content="text/html; charset=utf-8"></head>
+        <body dir="auto">The gift card code is 4471-XK29-PL03. It says already redeemed but I never used it.<br><br>
+        <div dir="ltr">Sent from my iPhone</div><div dir="ltr"><br><blockquote type="cite">On 23 Nov 2026, at 10:12, Acme Support &lt;support@acme.test&gt; wrote:<br><br></blockquote></div>
+        <blockquote type="cite"><div dir="ltr">Hi Isla, could you send us the code printed on the card?</div></blockquote></body></html>
+        """),
+    new="The gift card code is 4471-XK29-PL03. It says already redeemed but I never used it.",
+    sig="Sent from my iPhone",
+)
+case(
+    "apple-de-ipad",
+    ("Jürgen Weber", "j.weber@web.test"),
+    "Re: [#1345] Rechnung fehlt",
+    text=d("""
+        Die Rechnung ist leider nicht angekommen, auch nicht im Spam-Ordner.
+
+        Von meinem iPad gesendet
+
+        > Am 23.11.2026 um 09:00 schrieb Acme Support <support@acme.test>:
+        >
+        > Hallo Herr Weber, wir haben Ihnen die Rechnung erneut geschickt.
+        """),
+    new="Die Rechnung ist leider nicht angekommen, auch nicht im Spam-Ordner.",
+    sig="Von meinem iPad gesendet",
+    charset="iso-8859-1",
+)
+
+# ---------------------------------------------------------------- Thunderbird and others
+case(
+    "thunderbird-en-sig",
+    ("Alan Reid", "alan@reidjoinery.test"),
+    "Re: [#1350] Replacement blades",
+    text=d("""
+        Hi,
+
+        Model number is JS-400. We need two packs of the fine-tooth blades.
+
+        --\x20
+        Alan Reid
+        Reid Joinery Ltd
+        +44 1632 960 871
+
+        On 23/11/2026 09:00, Acme Support wrote:
+        > Hello Alan, which model is your jigsaw?
+        >
+        > Acme Support
+        """),
+    new="""
+        Hi,
+
+        Model number is JS-400. We need two packs of the fine-tooth blades.
+        """,
+    sig="""
+        --
+        Alan Reid
+        Reid Joinery Ltd
+        +44 1632 960 871
+        """,
+)
+case(
+    "thunderbird-en-bottom",
+    ("Mike Ross", "mike@rossconsult.test"),
+    "Re: [#1355] Server migration window",
+    text=d("""
+        On 11/23/26 9:00 AM, Acme Support wrote:
+        > We propose Saturday 28 November, 22:00-02:00 for the migration.
+        > Does that suit you?
+
+        Saturday works. Please call me on +1 415 555 0199 when you start.
+
+        Mike
+        """),
+    new="Saturday works. Please call me on +1 415 555 0199 when you start.",
+    sig="Mike",
+)
+case(
+    "thunderbird-en-html",
+    ("Sarah Cohen", "sarah.cohen@fastmail.test"),
+    "Re: [#1360] Import stuck at 80%",
+    html=d("""
+        <html><body><p>It is still stuck at 80% this morning. The file has 12,000 rows.</p>
+        <p>Sarah<br></p>
+        <div class="moz-cite-prefix">On 23.11.26 09:00, Acme Support wrote:<br></div>
+        <blockquote type="cite" cite="mid:abc123@acme.test"><p>Has the import finished?</p></blockquote>
+        </body></html>
+        """),
+    new="It is still stuck at 80% this morning. The file has 12,000 rows.",
+    sig="Sarah",
+)
+case(
+    "thunderbird-de",
+    ("Stefan Braun", "stefan.braun@posteo.test"),
+    "Re: [#1365] Lizenzschlüssel",
+    text=d("""
+        Hallo,
+
+        der Schlüssel wird mit „ungültig“ abgelehnt. Ich habe ihn per Kopieren und Einfügen übernommen.
+
+        Viele Grüße
+        Stefan Braun
+
+        Am 23.11.26 um 09:00 schrieb Acme Support:
+        > Guten Tag Herr Braun,
+        > anbei Ihr neuer Lizenzschlüssel.
+        """),
+    new="""
+        Hallo,
+
+        der Schlüssel wird mit „ungültig“ abgelehnt. Ich habe ihn per Kopieren und Einfügen übernommen.
+        """,
+    sig="""
+        Viele Grüße
+        Stefan Braun
+        """,
+)
+case(
+    "yahoo-en-web",
+    ("Diane Foster", "diane.foster@yahoo.test"),
+    "Re: [#1370] Password reset email",
+    text=d("""
+        I never received the reset email. My address is the one I am writing from.
+
+        On Monday, November 23, 2026 at 09:00:12 AM GMT, Acme Support <support@acme.test> wrote:
+
+        Hello Diane, we sent you a password reset link.
+        """),
+    new="I never received the reset email. My address is the one I am writing from.",
+)
+case(
+    "yahoo-en-android",
+    ("Carlos Mendes", "carlos.m@yahoo.test"),
+    "Re: [#1375] Tracking number",
+    text=d("""
+        Tracking says delivered but nothing arrived.
+
+        Sent from Yahoo Mail on Android
+
+          On Mon, Nov 23, 2026 at 9:00, Acme Support<support@acme.test> wrote:   Your parcel has been delivered.
+        """),
+    new="Tracking says delivered but nothing arrived.",
+    sig="Sent from Yahoo Mail on Android",
+)
+case(
+    "proton-en",
+    ("Eve Lambert", "eve.lambert@proton.test"),
+    "Re: [#1380] Account deletion",
+    text=d("""
+        Yes, please delete the account and all data.
+
+        ------- Original Message -------
+        On Monday, November 23rd, 2026 at 9:00 AM, Acme Support <support@acme.test> wrote:
+
+        > Do you confirm the deletion of your account?
+        """),
+    new="Yes, please delete the account and all data.",
+)
+case(
+    "samsung-en",
+    ("Tanya Ivanova", "tanya.ivanova@gmail.test"),
+    "RE: [#1385] Battery replacement",
+    text=d("""
+        Tuesday afternoon is fine.
+
+        Sent from my Galaxy
+
+        -------- Original message --------
+        From: Acme Support <support@acme.test>
+        Date: 23/11/2026 09:00 (GMT+00:00)
+        To: Tanya Ivanova <tanya.ivanova@gmail.test>
+        Subject: [#1385] Battery replacement
+
+        When can the technician come?
+        """),
+    new="Tuesday afternoon is fine.",
+    sig="Sent from my Galaxy",
+)
+case(
+    "roundcube-de",
+    ("Andrea Vogel", "andrea.vogel@t-online.test"),
+    "Re: [#1390] Kündigung",
+    text=d("""
+        Bitte bestätigen Sie mir die Kündigung schriftlich zum 31.12.2026.
+
+        Mit freundlichen Grüßen
+        Andrea Vogel
+
+        Am 2026-11-23 09:00, schrieb Acme Support:
+        > Wir haben Ihre Kündigung erhalten.
+        """),
+    new="Bitte bestätigen Sie mir die Kündigung schriftlich zum 31.12.2026.",
+    sig="""
+        Mit freundlichen Grüßen
+        Andrea Vogel
+        """,
+    charset="iso-8859-1",
+)
+
+# ---------------------------------------------------------------- German
+case(
+    "gmail-de",
+    ("Lena Hoffmann", "lena.hoffmann@gmail.test"),
+    "Re: [#1400] Lieferung beschädigt",
+    text=d("""
+        Hallo,
+
+        anbei die Fotos. Der Karton war außen unbeschädigt, das Glas innen zerbrochen.
+
+        Liebe Grüße
+        Lena
+
+        Am Mo., 23. Nov. 2026 um 09:00 Uhr schrieb Acme Support <support@acme.test>:
+
+        > Hallo Frau Hoffmann,
+        > können Sie uns Fotos des Schadens schicken?
+        """),
+    new="""
+        Hallo,
+
+        anbei die Fotos. Der Karton war außen unbeschädigt, das Glas innen zerbrochen.
+        """,
+    sig="""
+        Liebe Grüße
+        Lena
+        """,
+)
+case(
+    "outlook-de",
+    ("Klaus Müller", "k.mueller@mueller-gmbh.test"),
+    "AW: [#1410] Wartungsvertrag",
+    text=d("""
+        Guten Tag,
+
+        wir möchten den Wartungsvertrag um ein Jahr verlängern. Bitte senden Sie uns ein Angebot.
+
+        Mit freundlichen Grüßen
+
+        Klaus Müller
+        Müller GmbH
+        Tel. +49 89 1234567
+
+        Von: Acme Support <support@acme.test>
+        Gesendet: Montag, 23. November 2026 09:00
+        An: Klaus Müller <k.mueller@mueller-gmbh.test>
+        Betreff: [#1410] Wartungsvertrag
+
+        Ihr Wartungsvertrag läuft am 31.12.2026 aus.
+        """),
+    new="""
+        Guten Tag,
+
+        wir möchten den Wartungsvertrag um ein Jahr verlängern. Bitte senden Sie uns ein Angebot.
+        """,
+    sig="""
+        Mit freundlichen Grüßen
+
+        Klaus Müller
+        Müller GmbH
+        Tel. +49 89 1234567
+        """,
+    charset="iso-8859-1",
+)
+case(
+    "outlook-de-original",
+    ("Sabine Keller", "s.keller@keller-bau.test"),
+    "AW: [#1415] Zugangsdaten",
+    text=d("""
+        Danke, der Zugang funktioniert jetzt.
+
+        -----Ursprüngliche Nachricht-----
+        Von: Acme Support <support@acme.test>
+        Gesendet: Montag, 23. November 2026 09:00
+        An: Sabine Keller <s.keller@keller-bau.test>
+        Betreff: [#1415] Zugangsdaten
+
+        Anbei Ihre neuen Zugangsdaten.
+        """),
+    new="Danke, der Zugang funktioniert jetzt.",
+    charset="windows-1252",
+)
+case(
+    "gmx-de",
+    ("Peter Schmidt", "peter.schmidt@gmx.test"),
+    "Aw: [#1420] Rücksendung",
+    text=d("""
+        Hallo,
+
+        ich habe das Paket heute bei der Post abgegeben. Die Sendungsnummer ist 00340434161234567890.
+
+        Gruß
+        Peter Schmidt
+
+
+        Gesendet: Montag, 23. November 2026 um 09:00 Uhr
+        Von: "Acme Support" <support@acme.test>
+        An: peter.schmidt@gmx.test
+        Betreff: [#1420] Rücksendung
+
+        Bitte senden Sie den Artikel an uns zurück.
+        """),
+    new="""
+        Hallo,
+
+        ich habe das Paket heute bei der Post abgegeben. Die Sendungsnummer ist 00340434161234567890.
+        """,
+    sig="""
+        Gruß
+        Peter Schmidt
+        """,
+)
+
+# ---------------------------------------------------------------- French
+case(
+    "gmail-fr",
+    ("Claire Dubois", "claire.dubois@gmail.test"),
+    "Re: [#1430] Colis non reçu",
+    text=d("""
+        Bonjour,
+
+        Je n'ai toujours rien reçu. Le suivi indique « livré » depuis vendredi.
+
+        Cordialement,
+        Claire Dubois
+
+        Le lun. 23 nov. 2026 à 09:00, Acme Support <support@acme.test> a écrit :
+
+        > Bonjour Madame Dubois,
+        > votre colis a été livré vendredi.
+        """),
+    new="""
+        Bonjour,
+
+        Je n'ai toujours rien reçu. Le suivi indique « livré » depuis vendredi.
+        """,
+    sig="""
+        Cordialement,
+        Claire Dubois
+        """,
+)
+case(
+    "outlook-fr",
+    ("Julien Moreau", "j.moreau@societe.test"),
+    "RE: [#1435] Facture en double",
+    text=d("""
+        Bonjour,
+
+        Nous avons bien reçu l'avoir. Merci pour votre réactivité.
+
+        Bien cordialement,
+
+        Julien Moreau
+        Responsable comptable
+
+        De : Acme Support <support@acme.test>
+        Envoyé : lundi 23 novembre 2026 09:00
+        À : Julien Moreau <j.moreau@societe.test>
+        Objet : RE: [#1435] Facture en double
+
+        Nous vous avons envoyé un avoir.
+        """),
+    new="""
+        Bonjour,
+
+        Nous avons bien reçu l'avoir. Merci pour votre réactivité.
+        """,
+    sig="""
+        Bien cordialement,
+
+        Julien Moreau
+        Responsable comptable
+        """,
+    charset="iso-8859-1",
+)
+case(
+    "apple-fr",
+    ("Camille Laurent", "camille.laurent@icloud.test"),
+    "Re: [#1440] Abonnement",
+    text=d("""
+        Merci, c'est réglé.
+
+        Envoyé de mon iPhone
+
+        > Le 23 nov. 2026 à 09:00, Acme Support <support@acme.test> a écrit :
+        >
+        > Votre abonnement a été réactivé.
+        """),
+    new="Merci, c'est réglé.",
+    sig="Envoyé de mon iPhone",
+)
+case(
+    "thunderbird-fr",
+    ("Hugo Lefèvre", "hugo.lefevre@free.test"),
+    "Re: [#1445] Mot de passe",
+    text=d("""
+        Le lien de réinitialisation a expiré avant que je puisse l'utiliser. Pouvez-vous en renvoyer un ?
+
+        Hugo
+
+        Le 23/11/2026 à 09:00, Acme Support a écrit :
+        > Voici le lien pour réinitialiser votre mot de passe.
+        """),
+    new="Le lien de réinitialisation a expiré avant que je puisse l'utiliser. Pouvez-vous en renvoyer un ?",
+    sig="Hugo",
+    charset="windows-1252",
+    cte="8bit",
+)
+
+# ---------------------------------------------------------------- Spanish
+case(
+    "gmail-es",
+    ("Javier García", "javier.garcia@gmail.test"),
+    "Re: [#1450] Pedido incompleto",
+    text=d("""
+        Hola,
+
+        Faltan dos sillas del pedido 44120. Solo llegaron cuatro de las seis.
+
+        Saludos,
+        Javier
+
+        El lun, 23 nov 2026 a las 9:00, Acme Soporte (<soporte@acme.test>) escribió:
+
+        > Hola Javier, ¿qué artículos faltan?
+        """),
+    new="""
+        Hola,
+
+        Faltan dos sillas del pedido 44120. Solo llegaron cuatro de las seis.
+        """,
+    sig="""
+        Saludos,
+        Javier
+        """,
+)
+case(
+    "outlook-es",
+    ("Lucía Fernández", "lucia.fernandez@empresa.test"),
+    "RE: [#1455] Acceso bloqueado",
+    text=d("""
+        Buenos días,
+
+        Sigo sin poder entrar. El mensaje dice «cuenta bloqueada».
+
+        Un saludo,
+        Lucía Fernández
+
+        De: Acme Soporte <soporte@acme.test>
+        Enviado: lunes, 23 de noviembre de 2026 9:00
+        Para: Lucía Fernández <lucia.fernandez@empresa.test>
+        Asunto: RE: [#1455] Acceso bloqueado
+
+        Hemos desbloqueado su cuenta.
+        """),
+    new="""
+        Buenos días,
+
+        Sigo sin poder entrar. El mensaje dice «cuenta bloqueada».
+        """,
+    sig="""
+        Un saludo,
+        Lucía Fernández
+        """,
+    charset="iso-8859-1",
+    cte="base64",
+)
+case(
+    "outlook-es-original",
+    ("Miguel Torres", "mtorres@constructora.test"),
+    "RE: [#1460] Presupuesto",
+    text=d("""
+        De acuerdo, adelante con el presupuesto.
+
+        -----Mensaje original-----
+        De: Acme Soporte [mailto:soporte@acme.test]
+        Enviado el: lunes, 23 de noviembre de 2026 9:00
+        Para: Miguel Torres
+        Asunto: [#1460] Presupuesto
+
+        Adjuntamos el presupuesto.
+        """),
+    new="De acuerdo, adelante con el presupuesto.",
+)
+case(
+    "apple-es-iphone",
+    ("Ana Ruiz", "ana.ruiz@icloud.test"),
+    "Re: [#1465] Cambio de talla",
+    text=d("""
+        Prefiero la talla 38, gracias.
+
+        Enviado desde mi iPhone
+
+        > El 23 nov 2026, a las 9:00, Acme Soporte <soporte@acme.test> escribió:
+        >
+        > ¿Qué talla prefiere?
+        """),
+    new="Prefiero la talla 38, gracias.",
+    sig="Enviado desde mi iPhone",
+)
+
+# ---------------------------------------------------------------- Dutch
+case(
+    "gmail-nl",
+    ("Sanne de Vries", "sanne.devries@gmail.test"),
+    "Re: [#1470] Verkeerde kleur",
+    text=d("""
+        Hoi,
+
+        Ik heb de blauwe besteld maar de grijze gekregen. Kan ik hem ruilen?
+
+        Groetjes,
+        Sanne
+
+        Op ma 23 nov 2026 om 09:00 schreef Acme Support <support@acme.test>:
+
+        > Hallo Sanne, wat is er mis met je bestelling?
+        """),
+    new="""
+        Hoi,
+
+        Ik heb de blauwe besteld maar de grijze gekregen. Kan ik hem ruilen?
+        """,
+    sig="""
+        Groetjes,
+        Sanne
+        """,
+)
+case(
+    "outlook-nl",
+    ("Jan de Vries", "j.devries@bedrijf.test"),
+    "RE: [#1475] Offerte",
+    text=d("""
+        Goedemiddag,
+
+        Graag ontvangen wij de offerte ook als pdf.
+
+        Met vriendelijke groet,
+
+        Jan de Vries
+        Inkoop | Bedrijf B.V.
+        T +31 20 123 4567
+
+        Van: Acme Support <support@acme.test>
+        Verzonden: maandag 23 november 2026 09:00
+        Aan: Jan de Vries <j.devries@bedrijf.test>
+        Onderwerp: [#1475] Offerte
+
+        Hierbij de offerte.
+        """),
+    new="""
+        Goedemiddag,
+
+        Graag ontvangen wij de offerte ook als pdf.
+        """,
+    sig="""
+        Met vriendelijke groet,
+
+        Jan de Vries
+        Inkoop | Bedrijf B.V.
+        T +31 20 123 4567
+        """,
+)
+case(
+    "apple-nl",
+    ("Thijs Bakker", "thijs.bakker@icloud.test"),
+    "Re: [#1480] Factuur",
+    text=d("""
+        Het factuurnummer is 2026-8812.
+
+        Verstuurd vanaf mijn iPhone
+
+        > Op 23 nov. 2026 om 09:00 heeft Acme Support <support@acme.test> het volgende geschreven:
+        >
+        > Welk factuurnummer gaat het om?
+        """),
+    new="Het factuurnummer is 2026-8812.",
+    sig="Verstuurd vanaf mijn iPhone",
+)
+
+# ---------------------------------------------------------------- Italian
+case(
+    "gmail-it",
+    ("Giulia Rossi", "giulia.rossi@gmail.test"),
+    "Re: [#1490] Rimborso",
+    text=d("""
+        Buongiorno,
+
+        non ho ancora ricevuto il rimborso dell'ordine 55102. Sono passate tre settimane.
+
+        Grazie,
+        Giulia
+
+        Il giorno lun 23 nov 2026 alle ore 09:00 Acme Support <support@acme.test> ha scritto:
+
+        > Gentile Giulia, il rimborso è stato disposto.
+        """),
+    new="""
+        Buongiorno,
+
+        non ho ancora ricevuto il rimborso dell'ordine 55102. Sono passate tre settimane.
+        """,
+    sig="""
+        Grazie,
+        Giulia
+        """,
+)
+case(
+    "outlook-it",
+    ("Marco Bianchi", "m.bianchi@azienda.test"),
+    "R: [#1495] Installazione",
+    text=d("""
+        Buongiorno,
+
+        confermo l'appuntamento di giovedì alle 10.
+
+        Cordiali saluti
+        Marco Bianchi
+
+        Da: Acme Support <support@acme.test>
+        Inviato: lunedì 23 novembre 2026 09:00
+        A: Marco Bianchi <m.bianchi@azienda.test>
+        Oggetto: [#1495] Installazione
+
+        Possiamo venire giovedì alle 10?
+        """),
+    new="""
+        Buongiorno,
+
+        confermo l'appuntamento di giovedì alle 10.
+        """,
+    sig="""
+        Cordiali saluti
+        Marco Bianchi
+        """,
+    charset="iso-8859-1",
+)
+case(
+    "apple-it",
+    ("Francesca Conti", "f.conti@icloud.test"),
+    "Re: [#1498] Garanzia",
+    text=d("""
+        Lo scontrino è in allegato.
+
+        Inviato da iPhone
+
+        > Il giorno 23 nov 2026, alle ore 09:00, Acme Support <support@acme.test> ha scritto:
+        >
+        > Ci può inviare lo scontrino?
+        """),
+    new="Lo scontrino è in allegato.",
+    sig="Inviato da iPhone",
+)
+
+# ---------------------------------------------------------------- Portuguese
+case(
+    "gmail-pt",
+    ("João Silva", "joao.silva@gmail.test"),
+    "Re: [#1500] Entrega atrasada",
+    text=d("""
+        Olá,
+
+        A encomenda ainda não chegou. O código de rastreio não mostra movimento desde dia 18.
+
+        Obrigado,
+        João
+
+        Em seg., 23 de nov. de 2026 às 09:00, Acme Suporte <suporte@acme.test> escreveu:
+
+        > Olá João, a sua encomenda foi expedida.
+        """),
+    new="""
+        Olá,
+
+        A encomenda ainda não chegou. O código de rastreio não mostra movimento desde dia 18.
+        """,
+    sig="""
+        Obrigado,
+        João
+        """,
+)
+case(
+    "outlook-pt",
+    ("Beatriz Costa", "beatriz.costa@empresa.test"),
+    "RE: [#1505] Nota fiscal",
+    text=d("""
+        Bom dia,
+
+        A nota fiscal veio com o CNPJ errado. O correto é 12.345.678/0001-90.
+
+        Atenciosamente,
+        Beatriz Costa
+        Financeiro
+
+        De: Acme Suporte <suporte@acme.test>
+        Enviado: segunda-feira, 23 de novembro de 2026 09:00
+        Para: Beatriz Costa <beatriz.costa@empresa.test>
+        Assunto: [#1505] Nota fiscal
+
+        Segue a nota fiscal.
+        """),
+    new="""
+        Bom dia,
+
+        A nota fiscal veio com o CNPJ errado. O correto é 12.345.678/0001-90.
+        """,
+    sig="""
+        Atenciosamente,
+        Beatriz Costa
+        Financeiro
+        """,
+)
+case(
+    "apple-pt-iphone",
+    ("Rafael Souza", "rafael.souza@icloud.test"),
+    "Re: [#1508] Troca",
+    text=d("""
+        Pode ser na quinta-feira.
+
+        Enviado do meu iPhone
+
+        > Em 23 de nov. de 2026, à(s) 09:00, Acme Suporte <suporte@acme.test> escreveu:
+        >
+        > Quando podemos recolher o produto?
+        """),
+    new="Pode ser na quinta-feira.",
+    sig="Enviado do meu iPhone",
+)
+
+# ---------------------------------------------------------------- Polish
+case(
+    "gmail-pl",
+    ("Piotr Nowak", "piotr.nowak@gmail.test"),
+    "Re: [#1510] Reklamacja",
+    text=d("""
+        Dzień dobry,
+
+        przesyłam zdjęcia uszkodzonej obudowy. Numer zamówienia to 99120.
+
+        Pozdrawiam,
+        Piotr Nowak
+
+        pon., 23 lis 2026 o 09:00 Acme Support <support@acme.test> napisał(a):
+
+        > Dzień dobry, prosimy o zdjęcia uszkodzenia.
+        """),
+    new="""
+        Dzień dobry,
+
+        przesyłam zdjęcia uszkodzonej obudowy. Numer zamówienia to 99120.
+        """,
+    sig="""
+        Pozdrawiam,
+        Piotr Nowak
+        """,
+)
+case(
+    "outlook-pl",
+    ("Katarzyna Wiśniewska", "k.wisniewska@firma.test"),
+    "RE: [#1515] Faktura korygująca",
+    text=d("""
+        Dzień dobry,
+
+        proszę o wystawienie faktury korygującej na kwotę 250 zł.
+
+        Z poważaniem
+        Katarzyna Wiśniewska
+
+        Od: Acme Support <support@acme.test>
+        Wysłane: poniedziałek, 23 listopada 2026 09:00
+        Do: Katarzyna Wiśniewska <k.wisniewska@firma.test>
+        Temat: [#1515] Faktura korygująca
+
+        Czego dotyczy korekta?
+        """),
+    new="""
+        Dzień dobry,
+
+        proszę o wystawienie faktury korygującej na kwotę 250 zł.
+        """,
+    sig="""
+        Z poważaniem
+        Katarzyna Wiśniewska
+        """,
+    charset="iso-8859-2",
+)
+case(
+    "thunderbird-pl",
+    ("Tomasz Zieliński", "tomasz.z@wp.test"),
+    "Re: [#1518] Hasło",
+    text=d("""
+        Link działa, dziękuję.
+
+        W dniu 23.11.2026 o 09:00, Acme Support pisze:
+        > Wysłaliśmy nowy link do zmiany hasła.
+        """),
+    new="Link działa, dziękuję.",
+)
+
+# ---------------------------------------------------------------- Inline, bottom, no quote
+case(
+    "inline-en-gmail",
+    ("Rachel Adams", "rachel.adams@gmail.test"),
+    "Re: [#1520] Setup questions",
+    text=d("""
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Support <support@acme.test> wrote:
+
+        > Which operating system do you use?
+
+        Windows 11 Pro.
+
+        > Is the device connected by cable or Wi-Fi?
+
+        By cable, through a docking station.
+
+        > Acme Support
+        """),
+    new="""
+        > Which operating system do you use?
+
+        Windows 11 Pro.
+
+        > Is the device connected by cable or Wi-Fi?
+
+        By cable, through a docking station.
+        """,
+)
+case(
+    "inline-en-thunderbird",
+    ("Martin Hale", "martin.hale@posteo.test"),
+    "Re: [#1525] Firewall ports",
+    text=d("""
+        Hi,
+
+        answers below.
+
+        On 23/11/2026 09:00, Acme Support wrote:
+        > 1. Which ports are open outbound?
+        443 and 8443 only.
+        > 2. Is there a proxy?
+        Yes, proxy.hale.test:3128, no authentication.
+        >
+        > Thanks, Acme Support
+
+        --\x20
+        Martin Hale, sysadmin
+        """),
+    new="""
+        Hi,
+
+        answers below.
+
+        On 23/11/2026 09:00, Acme Support wrote:
+        > 1. Which ports are open outbound?
+        443 and 8443 only.
+        > 2. Is there a proxy?
+        Yes, proxy.hale.test:3128, no authentication.
+        """,
+    sig="""
+        --
+        Martin Hale, sysadmin
+        """,
+)
+case(
+    "inline-de-noattr",
+    ("Monika Schulz", "monika.schulz@web.test"),
+    "Re: [#1528] Fragen zur Lieferung",
+    text=d("""
+        > Welche Lieferadresse sollen wir verwenden?
+
+        Die Büroadresse: Hauptstraße 5, 10115 Berlin.
+
+        > Ist eine Lieferung am Samstag möglich?
+
+        Nein, nur werktags.
+        """),
+    new="""
+        > Welche Lieferadresse sollen wir verwenden?
+
+        Die Büroadresse: Hauptstraße 5, 10115 Berlin.
+
+        > Ist eine Lieferung am Samstag möglich?
+
+        Nein, nur werktags.
+        """,
+)
+case(
+    "bottom-en-gt",
+    ("George Hill", "george.hill@aol.test"),
+    "Re: [#1530] Refund",
+    text=d("""
+        > Your refund has been processed and should arrive in 3-5 days.
+
+        It arrived today, thank you very much.
+        """),
+    new="It arrived today, thank you very much.",
+)
+case(
+    "plain-en-noquote",
+    ("Sarah Mitchell", "sarah.mitchell@btinternet.test"),
+    "Order 44871 arrived damaged",
+    text=d("""
+        Hello,
+
+        My order 44871 arrived today and the glass top of the coffee table is cracked.
+        The box looked fine from the outside. I would like a replacement rather than a refund.
+
+        I am at home every day this week after 3pm.
+
+        Thanks,
+        Sarah Mitchell
+        07700 900461
+        """),
+    new="""
+        Hello,
+
+        My order 44871 arrived today and the glass top of the coffee table is cracked.
+        The box looked fine from the outside. I would like a replacement rather than a refund.
+
+        I am at home every day this week after 3pm.
+        """,
+    sig="""
+        Thanks,
+        Sarah Mitchell
+        07700 900461
+        """,
+)
+case(
+    "plain-en-list",
+    ("Tom Fischer", "tom.fischer@gmail.test"),
+    "Missing items",
+    text=d("""
+        Hi,
+
+        The following items were missing from my delivery:
+
+        - 2x USB-C cable 1m
+        - 1x wall charger 65W
+        - 1x laptop sleeve 14"
+        """),
+    new="""
+        Hi,
+
+        The following items were missing from my delivery:
+
+        - 2x USB-C cable 1m
+        - 1x wall charger 65W
+        - 1x laptop sleeve 14"
+        """,
+)
+case(
+    "plain-en-steps",
+    ("Nadia Karim", "nadia.karim@outlook.test"),
+    "Error when exporting",
+    text=d("""
+        When I export the report I get this error:
+
+        Error 500: export failed
+        Request id: 7f3a-22c1
+
+        Steps:
+        1. Open Reports
+        2. Choose November
+        3. Click Export to PDF
+
+        Nadia Karim
+        Karim Accounting
+        """),
+    new="""
+        When I export the report I get this error:
+
+        Error 500: export failed
+        Request id: 7f3a-22c1
+
+        Steps:
+        1. Open Reports
+        2. Choose November
+        3. Click Export to PDF
+        """,
+    sig="""
+        Nadia Karim
+        Karim Accounting
+        """,
+)
+case(
+    "plain-en-nosig-name-in-text",
+    ("Sam Keller", "sam.keller@gmail.test"),
+    "Re: [#1540] Account holder",
+    text=d("""
+        The account is in my wife's name, Sam Keller is just the contact.
+        Her name is Laura Keller.
+        """),
+    new="""
+        The account is in my wife's name, Sam Keller is just the contact.
+        Her name is Laura Keller.
+        """,
+)
+case(
+    "plain-en-sig-nodelim",
+    ("Ravi Patel", "ravi.patel@northwind.test"),
+    "Re: [#1545] Bulk order",
+    text=d("""
+        Please confirm you can ship 300 units by 15 December.
+
+        Ravi Patel
+        Senior Buyer, Northwind Traders
+        M: +1 555 0100 200
+        www.northwind.test
+
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Sales <sales@acme.test> wrote:
+        > How many units do you need?
+        """),
+    new="Please confirm you can ship 300 units by 15 December.",
+    sig="""
+        Ravi Patel
+        Senior Buyer, Northwind Traders
+        M: +1 555 0100 200
+        www.northwind.test
+        """,
+)
+case(
+    "plain-en-disclaimer",
+    ("Laura Chen", "laura.chen@contoso.test"),
+    "Re: [#1550] Contract renewal",
+    text=d("""
+        Hi, the signed contract is attached.
+
+        Best regards,
+        Laura Chen
+
+        CONFIDENTIALITY NOTICE: The information in this e-mail is intended solely for the addressee
+        and may contain confidential information. If you have received this e-mail in error, please
+        delete it and notify the sender.
+
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Sales <sales@acme.test> wrote:
+        > Please sign and return the contract.
+        """),
+    new="Hi, the signed contract is attached.",
+    sig="""
+        Best regards,
+        Laura Chen
+
+        CONFIDENTIALITY NOTICE: The information in this e-mail is intended solely for the addressee
+        and may contain confidential information. If you have received this e-mail in error, please
+        delete it and notify the sender.
+        """,
+)
+case(
+    "plain-de-disclaimer",
+    ("Thomas Wagner", "t.wagner@wagner-ag.test"),
+    "AW: [#1555] Angebot",
+    text=d("""
+        Guten Tag,
+
+        das Angebot passt, bitte liefern Sie wie besprochen.
+
+        Mit freundlichen Grüßen
+        Thomas Wagner
+
+        Wagner AG, Industriestraße 4, 70565 Stuttgart
+        Sitz der Gesellschaft: Stuttgart, Registergericht: Amtsgericht Stuttgart HRB 123456
+        Vorstand: Dr. Eva Wagner (Vorsitzende), Jens Roth
+
+        Diese E-Mail enthält vertrauliche Informationen. Wenn Sie nicht der richtige Adressat sind oder diese
+        E-Mail irrtümlich erhalten haben, informieren Sie bitte sofort den Absender und vernichten Sie diese Mail.
+
+        Von: Acme Support <support@acme.test>
+        Gesendet: Montag, 23. November 2026 09:00
+        An: Thomas Wagner <t.wagner@wagner-ag.test>
+        Betreff: [#1555] Angebot
+        """),
+    new="""
+        Guten Tag,
+
+        das Angebot passt, bitte liefern Sie wie besprochen.
+        """,
+    sig="""
+        Mit freundlichen Grüßen
+        Thomas Wagner
+
+        Wagner AG, Industriestraße 4, 70565 Stuttgart
+        Sitz der Gesellschaft: Stuttgart, Registergericht: Amtsgericht Stuttgart HRB 123456
+        Vorstand: Dr. Eva Wagner (Vorsitzende), Jens Roth
+
+        Diese E-Mail enthält vertrauliche Informationen. Wenn Sie nicht der richtige Adressat sind oder diese
+        E-Mail irrtümlich erhalten haben, informieren Sie bitte sofort den Absender und vernichten Sie diese Mail.
+        """,
+    charset="iso-8859-1",
+)
+case(
+    "plain-en-thanks-only",
+    ("Maya Lopez", "maya.lopez@gmail.test"),
+    "Re: [#1560] Fixed",
+    text=d("""
+        That fixed it, thanks a lot!
+
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Support <support@acme.test> wrote:
+        > Please clear your browser cache and try again.
+        """),
+    new="That fixed it, thanks a lot!",
+)
+case(
+    "plain-en-best-sentence",
+    ("Victor Hugo", "victor.h@gmail.test"),
+    "Re: [#1565] Callback",
+    text=d("""
+        Best time to call me is after 5pm.
+        Regards to the team who helped last time.
+
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Support <support@acme.test> wrote:
+        > When can we call you?
+        """),
+    new="""
+        Best time to call me is after 5pm.
+        Regards to the team who helped last time.
+        """,
+)
+case(
+    "plain-en-wrote-in-text",
+    ("Irene Adler", "irene.adler@gmail.test"),
+    "Re: [#1570] Error text",
+    text=d("""
+        The error dialog says:
+        "Sync failed: quota exceeded"
+        but my storage is only 40% used. Your colleague wrote:
+        "this is a known issue" last week, is there a fix yet?
+        """),
+    new="""
+        The error dialog says:
+        "Sync failed: quota exceeded"
+        but my storage is only 40% used. Your colleague wrote:
+        "this is a known issue" last week, is there a fix yet?
+        """,
+)
+
+# ---------------------------------------------------------------- Forwards
+case(
+    "fwd-en-gmail",
+    ("Dana White", "dana.white@gmail.test"),
+    "Fwd: Your order #55123 has shipped",
+    text=d("""
+        Hi, see below: the shipping confirmation lists the wrong address. Can you fix it before delivery?
+
+        ---------- Forwarded message ---------
+        From: Acme Shop <orders@acme.test>
+        Date: Mon, Nov 23, 2026 at 8:12 AM
+        Subject: Your order #55123 has shipped
+        To: <dana.white@gmail.test>
+
+        Your order #55123 is on its way to:
+        14 Elm Street, Springfield
+
+        Thank you for shopping with us.
+        """),
+    new="""
+        Hi, see below: the shipping confirmation lists the wrong address. Can you fix it before delivery?
+
+        ---------- Forwarded message ---------
+        From: Acme Shop <orders@acme.test>
+        Date: Mon, Nov 23, 2026 at 8:12 AM
+        Subject: Your order #55123 has shipped
+        To: <dana.white@gmail.test>
+
+        Your order #55123 is on its way to:
+        14 Elm Street, Springfield
+
+        Thank you for shopping with us.
+        """,
+)
+case(
+    "fwd-en-outlook",
+    ("Paul Green", "paul.green@fabrikam.test"),
+    "FW: Payment failed",
+    text=d("""
+        Our finance team got this. We have not changed our card, please check.
+
+        Paul
+
+        ________________________________
+        From: Acme Billing <billing@acme.test>
+        Sent: Monday, November 23, 2026 7:00 AM
+        To: Finance <finance@fabrikam.test>
+        Subject: Payment failed
+
+        We could not charge your card ending 4421 for invoice INV-9912.
+        Please update your payment details.
+
+        Acme Billing
+        """),
+    new="""
+        Our finance team got this. We have not changed our card, please check.
+
+        Paul
+
+        ________________________________
+        From: Acme Billing <billing@acme.test>
+        Sent: Monday, November 23, 2026 7:00 AM
+        To: Finance <finance@fabrikam.test>
+        Subject: Payment failed
+
+        We could not charge your card ending 4421 for invoice INV-9912.
+        Please update your payment details.
+
+        Acme Billing
+        """,
+)
+case(
+    "fwd-en-apple",
+    ("Noah Brooks", "noah.brooks@icloud.test"),
+    "Fwd: Booking confirmation",
+    text=d("""
+        The dates on this confirmation are wrong, I booked 4-6 December.
+
+        Begin forwarded message:
+
+        From: Acme Travel <bookings@acme.test>
+        Subject: Booking confirmation
+        Date: 22 November 2026 at 18:40:11 GMT
+        To: Noah Brooks <noah.brooks@icloud.test>
+
+        Your stay: 14-16 December 2026, 2 nights.
+        """),
+    new="""
+        The dates on this confirmation are wrong, I booked 4-6 December.
+
+        Begin forwarded message:
+
+        From: Acme Travel <bookings@acme.test>
+        Subject: Booking confirmation
+        Date: 22 November 2026 at 18:40:11 GMT
+        To: Noah Brooks <noah.brooks@icloud.test>
+
+        Your stay: 14-16 December 2026, 2 nights.
+        """,
+)
+case(
+    "fwd-en-thunderbird",
+    ("Olga Petrova", "olga.petrova@posteo.test"),
+    "Fwd: Delivery failure",
+    text=d("""
+        I keep getting this when I send to your sales address.
+
+
+
+
+        -------- Forwarded Message --------
+        Subject: Undeliverable: Quote request
+        Date: Mon, 23 Nov 2026 08:00:00 +0000
+        From: Mail Delivery System <postmaster@posteo.test>
+        To: olga.petrova@posteo.test
+
+        Delivery to sales@acme.test failed: mailbox full.
+        """),
+    new="""
+        I keep getting this when I send to your sales address.
+
+        -------- Forwarded Message --------
+        Subject: Undeliverable: Quote request
+        Date: Mon, 23 Nov 2026 08:00:00 +0000
+        From: Mail Delivery System <postmaster@posteo.test>
+        To: olga.petrova@posteo.test
+
+        Delivery to sales@acme.test failed: mailbox full.
+        """,
+)
+case(
+    "fwd-de-outlook",
+    ("Frank Becker", "f.becker@becker-kg.test"),
+    "WG: Mahnung",
+    text=d("""
+        Hallo,
+
+        diese Mahnung ist nicht korrekt, die Rechnung wurde am 02.11. bezahlt.
+
+        Gruß
+        Frank Becker
+
+        Von: Acme Buchhaltung <buchhaltung@acme.test>
+        Gesendet: Montag, 23. November 2026 07:00
+        An: Frank Becker <f.becker@becker-kg.test>
+        Betreff: Mahnung
+
+        Die Rechnung 2026-4410 ist überfällig.
+        """),
+    new="""
+        Hallo,
+
+        diese Mahnung ist nicht korrekt, die Rechnung wurde am 02.11. bezahlt.
+
+        Gruß
+        Frank Becker
+
+        Von: Acme Buchhaltung <buchhaltung@acme.test>
+        Gesendet: Montag, 23. November 2026 07:00
+        An: Frank Becker <f.becker@becker-kg.test>
+        Betreff: Mahnung
+
+        Die Rechnung 2026-4410 ist überfällig.
+        """,
+)
+case(
+    "fwd-fr-gmail",
+    ("Léa Girard", "lea.girard@gmail.test"),
+    "TR: Confirmation de commande",
+    text=d("""
+        Bonjour, je n'ai jamais passé cette commande. Pouvez-vous vérifier ?
+
+        ---------- Forwarded message ---------
+        De : Acme Boutique <commandes@acme.test>
+        Date: lun. 23 nov. 2026 à 07:30
+        Subject: Confirmation de commande
+        To: <lea.girard@gmail.test>
+
+        Merci pour votre commande n° 77310.
+        """),
+    new="""
+        Bonjour, je n'ai jamais passé cette commande. Pouvez-vous vérifier ?
+
+        ---------- Forwarded message ---------
+        De : Acme Boutique <commandes@acme.test>
+        Date: lun. 23 nov. 2026 à 07:30
+        Subject: Confirmation de commande
+        To: <lea.girard@gmail.test>
+
+        Merci pour votre commande n° 77310.
+        """,
+)
+
+
+def encode_body(text: str, charset: str, cte: str) -> bytes:
+    data = text.encode(charset)
+    if cte == "quoted-printable":
+        return quopri.encodestring(data)
+    if cte == "base64":
+        return base64.encodebytes(data)
+    return data
+
+
+def part(body: str, subtype: str, charset: str, cte: str) -> bytes:
+    head = (
+        f'Content-Type: text/{subtype}; charset="{charset}"\nContent-Transfer-Encoding: {cte}\n\n'
+    ).encode("ascii")
+    return head + encode_body(body, charset, cte).rstrip(b"\n") + b"\n"
+
+
+def build(c: dict[str, object], n: int) -> bytes:
+    name, addr = c["sender"]  # type: ignore[misc]
+    charset, cte = str(c["charset"]), str(c["cte"])
+    from email.header import Header
+
+    headers = (
+        f"From: {formataddr((name, addr), charset='utf-8')}\n"
+        f"To: {formataddr(SUPPORT)}\n"
+        f"Subject: {Header(str(c['subject']), 'utf-8').encode()}\n"
+        f"Date: Mon, 23 Nov 2026 10:{n % 60:02d}:00 +0000\n"
+        f"Message-ID: <quotes-{c['id']}@cases.helpline.test>\n"
+        "MIME-Version: 1.0\n"
+    ).encode("ascii")
+    text, html = c["text"], c["html"]
+    if text is not None and html is not None:
+        boundary = f"b-{c['id']}"
+        return (
+            headers
+            + f'Content-Type: multipart/alternative; boundary="{boundary}"\n\n'.encode()
+            + f"--{boundary}\n".encode()
+            + part(str(text), "plain", charset, cte)
+            + f"--{boundary}\n".encode()
+            + part(str(html), "html", charset, cte)
+            + f"--{boundary}--\n".encode()
+        )
+    if html is not None:
+        return headers + part(str(html), "html", charset, cte)
+    return headers + part(str(text), "plain", charset, cte)
+
+
+def main() -> None:
+    ids = [str(c["id"]) for c in CASES]
+    assert len(ids) == len(set(ids)), "duplicate ids"
+    for old in HERE.glob("*.eml"):
+        old.unlink()
+    for n, c in enumerate(CASES):
+        cid = str(c["id"])
+        (HERE / f"{cid}.eml").write_bytes(build(c, n))
+        (HERE / f"{cid}.new.txt").write_text(str(c["new"]) + "\n", encoding="utf-8")
+        (HERE / f"{cid}.sig.txt").write_text(
+            str(c["sig"]) + "\n" if c["sig"] else "", encoding="utf-8"
+        )
+    print(f"{len(CASES)} cases written to {HERE}")
+
+
+if __name__ == "__main__":
+    main()
