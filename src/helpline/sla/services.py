@@ -123,7 +123,10 @@ def _store(ticket: Ticket, computed: Computed, now: datetime) -> TicketSla:
     if row is None:
         try:
             with transaction.atomic():
-                return TicketSla.objects.create(ticket_id=ticket.pk, **fields)
+                # Stored with its first check time, so the check that follows writes nothing.
+                return TicketSla.objects.create(
+                    ticket_id=ticket.pk, next_check_at=_first_check(fields, None), **fields
+                )
         except IntegrityError:
             row = TicketSla.objects.get(ticket_id=ticket.pk)  # a concurrent recompute won
     updates = dict(fields)
@@ -250,7 +253,9 @@ def _check_row(row: TicketSla, now: datetime, computed: Computed | None = None) 
     if attempted:
         # Won or lost, the flags moved (a lost race means another worker moved them).
         row.refresh_from_db()
-    TicketSla.objects.filter(pk=row.pk).update(next_check_at=_first_check(_row_fields(row), row))
+    next_check = _first_check(_row_fields(row), row)
+    if attempted or next_check != row.next_check_at:
+        TicketSla.objects.filter(pk=row.pk).update(next_check_at=next_check)
 
 
 def _transition(
