@@ -12,17 +12,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Verbs that end an attribution; German, Polish and Czech clients may put the name after them
+# ("Am 23.11.26 um 09:00 schrieb Anna Muster:", "W dniu …, Anna pisze:").
+_NAME_AFTER = r"(?:schrieb|pisze|napisał(?:\(a\)|a)?|napsal)(?:\s+[^:]{1,80})?"
 _ATTRIBUTION = re.compile(
     r"^\s*(?:>\s*)?(?:on|am|le|el|em|op|il|den|på|w dniu|dne|в|el día)\b.{0,300}?"
-    r"(?:wrote|writes|schrieb|a écrit|a ecrit|escribió|escribio|escreveu|schreef|ha scritto|"
-    r"skrev|napisał|napsal|написал|написала|kirjoitti)\s*:\s*$",
+    r"(?:wrote|writes|a écrit|a ecrit|escribió|escribio|escreveu|schreef|ha scritto|"
+    r"het volgende geschreven|skrev|написал|написала|kirjoitti|" + _NAME_AFTER + r")\s*:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 _ATTRIBUTION_LOOSE = re.compile(
-    r"^.{0,300}?(?:wrote|schrieb|a écrit|escribió|escreveu|schreef|ha scritto|skrev|napisał|"
-    r"napsal|написал|написала|kirjoitti|寫道|写道|書きました)\s*:\s*$",
+    r"^.{0,300}?(?:wrote|a écrit|escribió|escreveu|schreef|ha scritto|skrev|написал|написала|"
+    r"kirjoitti|寫道|写道|書きました|" + _NAME_AFTER + r")\s*:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+# A real attribution carries a date, a time or an address; "Your colleague wrote:" in the
+# customer's own text does not (it counts only when ">" lines follow it).
+_ATTRIBUTION_HINT = re.compile(r"@|\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{1,2}/\d{1,2}/\d{2}")
+# Yahoo on Android squashes the attribution and the first quoted line onto one line.
+_ATTRIBUTION_INLINE = re.compile(r"^\s*on\b.{0,200}<[^<>@\s]+@[^<>\s]+>\s*wrote:\s{2,}\S", re.I)
 _RULE = re.compile(
     r"^\s*(?:-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
     r"mensaje original|oorspronkelijk bericht|messaggio originale|reply message)\s*-{2,}|"
@@ -63,6 +71,13 @@ class SplitText:
         return "\n\n".join(p for p in (self.new, self.signature) if p)
 
 
+def _next_is_quoted(lines: list[str], start: int) -> bool:
+    for line in lines[start : start + 3]:
+        if line.strip():
+            return line.lstrip().startswith(">")
+    return False
+
+
 def _quote_start(lines: list[str]) -> int | None:
     parts = [x.strip() for x in lines]
     for i, line in enumerate(lines):
@@ -73,15 +88,20 @@ def _quote_start(lines: list[str]) -> int | None:
             if i + span > len(lines) or (span > 1 and lines[i + span - 1].startswith(">")):
                 continue
             window = parts[i : i + span]
-            # Both attribution patterns end in ":" and blanks: only a window whose last
-            # non-blank line ends with ":" can match (the regexes are the costly part).
-            if not next(p for p in reversed(window) if p).endswith(":"):
+            # Both attribution patterns end in ":": only a window whose last line ends with
+            # ":" can match (the regexes are the costly part). A wrapped attribution has no
+            # blank line inside and its first line does not end a sentence.
+            if not window[-1].endswith(":"):
+                continue
+            if span > 1 and (not all(window) or window[0][-1] in ".!?"):
                 continue
             joined = " ".join(window)
-            if _ATTRIBUTION.match(joined) or (
-                _ATTRIBUTION_LOOSE.match(joined) and re.search(r"\d|@", stripped)
+            if (_ATTRIBUTION.match(joined) or _ATTRIBUTION_LOOSE.match(joined)) and (
+                _ATTRIBUTION_HINT.search(window[0]) or (span == 1 and _next_is_quoted(lines, i + 1))
             ):
                 return i
+        if _ATTRIBUTION_INLINE.match(stripped) and any(x.strip() for x in lines[:i]):
+            return i
         if _RULE.match(line):
             following = [x for x in lines[i + 1 : i + 4] if x.strip()]
             if (
