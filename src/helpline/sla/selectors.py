@@ -127,37 +127,41 @@ def tickets_by_urgency(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     )
 
 
-# How many of the earliest running clocks the queue looks at per ticket it shows.
-_CLOCK_WINDOW = 10
+# How many of the earliest running clocks the queue looks at per ticket it shows: a first
+# window, then a wider one for a narrow view (an agent restricted to a small team).
+_CLOCK_WINDOWS = (10, 100)
 
 
 def _running_clock_ids(queryset: QuerySet[Ticket], limit: int) -> list[int] | None:
     """Ids of the first ``limit`` tickets of ``queryset`` with a running clock, in queue order,
-    looking only at the ``limit * _CLOCK_WINDOW`` clocks due first (an index range read), so an
-    agent who sees a share of the backlog (restricted to her teams) does not make PostgreSQL
-    read and sort her whole share. None when that window cannot prove the answer (too few of
-    its tickets visible, or a tie at its edge): the caller then asks for the full ordering."""
-    window = limit * _CLOCK_WINDOW
+    looking only at the ``limit * window`` clocks due first (an index range read), so an agent
+    who sees a share of the backlog (restricted to her teams) does not make PostgreSQL read and
+    sort her whole share. None when no window can prove the answer (too few of its tickets
+    visible, or a tie at its edge): the caller then asks for the full ordering."""
     clocks = TicketSla.objects.filter(next_due_at__isnull=False).order_by(
         "next_due_at", "ticket_id"
     )
-    edge = list(clocks.values_list("next_due_at", flat=True)[window - 1 : window])
-    rows = list(
-        tickets_by_urgency(
-            queryset.filter(
-                sla__next_due_at__isnull=False,
-                pk__in=Subquery(clocks.values("ticket_id")[:window]),
+    for per_ticket in _CLOCK_WINDOWS:
+        window = limit * per_ticket
+        edge = list(clocks.values_list("next_due_at", flat=True)[window - 1 : window])
+        rows = list(
+            tickets_by_urgency(
+                queryset.filter(
+                    sla__next_due_at__isnull=False,
+                    pk__in=Subquery(clocks.values("ticket_id")[:window]),
+                )
             )
+            .prefetch_related(None)
+            .values_list("id", "sla__next_due_at")[:limit]
         )
-        .prefetch_related(None)
-        .values_list("id", "sla__next_due_at")[:limit]
-    )
-    if not edge:  # fewer running clocks than the window: every one of them was considered
-        return [pk for pk, _ in rows]
-    last_due = rows[-1][1] if len(rows) == limit else None
-    if last_due is not None and edge[0] is not None and last_due < edge[0]:
-        # Every clock outside the window is due at or after its edge, later than the last kept.
-        return [pk for pk, _ in rows]
+        if not edge:  # fewer running clocks than the window: every one of them was considered
+            return [pk for pk, _ in rows]
+        last_due = rows[-1][1] if len(rows) == limit else None
+        if last_due is not None and edge[0] is not None and last_due < edge[0]:
+            # Every clock outside the window is due at or after its edge, later than the last.
+            return [pk for pk, _ in rows]
+        if len(rows) == limit:
+            return None  # a tie at the edge: a wider window would not settle it cheaply
     return None
 
 
