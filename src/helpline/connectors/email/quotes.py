@@ -38,11 +38,15 @@ _RULE = re.compile(
     re.IGNORECASE,
 )
 _HEADER_FROM = re.compile(r"^\s*\*?(?:from|von|de|van|da|från|od|от)\s*:\*?\s", re.IGNORECASE)
+_SUBJECT_KEYS = r"subject|betreff|objet|asunto|onderwerp|oggetto|assunto|temat|ämne|emne|předmět"
 _HEADER_OTHER = re.compile(
-    r"^\s*\*?(?:sent|date|to|subject|cc|gesendet|datum|an|betreff|envoyé|objet|à|enviado|para|"
-    r"asunto|verzonden|aan|onderwerp|inviato|oggetto)\s*:",
+    r"^\s*\*?(?:sent|date|to|cc|gesendet|datum|an|envoyé|à|enviado el|enviado|enviada|para|"
+    r"fecha|verzonden|aan|inviato|a|data|wysłane|wysłano|do|skickat|till|sendt|til|kopie|"
+    + _SUBJECT_KEYS
+    + r")\s*:",
     re.IGNORECASE,
 )
+_HEADER_SUBJECT = re.compile(r"^\s*\*?(?:" + _SUBJECT_KEYS + r")\s*:", re.IGNORECASE)
 _SIG_DELIMITER = re.compile(r"^\s*(?:--\s?|—|-{2,}|_{2,}|={2,})\s*$")
 _SENT_FROM = re.compile(
     r"^\s*(?:sent from (?:my )?\S+|sent from mail for windows|get outlook for \S+|"
@@ -76,6 +80,25 @@ def _next_is_quoted(lines: list[str], start: int) -> bool:
         if line.strip():
             return line.lstrip().startswith(">")
     return False
+
+
+def _header_block(lines: list[str], i: int) -> bool:
+    """An Outlook/GMX/Windows Mail header block starts at ``i``: three or more header lines
+    before a blank one, a sender among them, and a subject or an address (so "From: London /
+    To: Paris / Date: 12 Dec" in a customer's own text is not taken for one)."""
+    keys = 0
+    has_from = strong = False
+    for line in lines[i : i + 8]:
+        if not line.strip():
+            break
+        if _HEADER_FROM.match(line):
+            has_from = True
+            keys += 1
+        elif _HEADER_OTHER.match(line):
+            keys += 1
+            strong = strong or bool(_HEADER_SUBJECT.match(line))
+        strong = strong or "@" in line
+    return keys >= 3 and has_from and strong
 
 
 def _quote_start(lines: list[str]) -> int | None:
@@ -112,10 +135,8 @@ def _quote_start(lines: list[str]) -> int | None:
                 return i
             if following and _HEADER_FROM.match(following[0]):
                 return i
-        if _HEADER_FROM.match(line):
-            window = lines[i + 1 : i + 6]
-            if sum(1 for x in window if _HEADER_OTHER.match(x)) >= 2:
-                return i
+        if (_HEADER_FROM.match(line) or _HEADER_OTHER.match(line)) and _header_block(lines, i):
+            return i
     # A trailing run of ">" lines (blank lines allowed inside) with nothing new after it.
     end = len(lines)
     while end and not lines[end - 1].strip():
