@@ -50,14 +50,25 @@ _HEADER_SUBJECT = re.compile(r"^\s*\*?(?:" + _SUBJECT_KEYS + r")\s*:", re.IGNORE
 _SIG_DELIMITER = re.compile(r"^\s*(?:--\s?|—|-{2,}|_{2,}|={2,})\s*$")
 _SENT_FROM = re.compile(
     r"^\s*(?:sent from (?:my )?\S+|sent from mail for windows|get outlook for \S+|"
-    r"sent from yahoo mail|sent via |envoyé de mon|von meinem \S+ gesendet|enviado desde mi)",
+    r"sent from yahoo mail|sent via |envoyé (?:de|depuis) mon|von meinem \S+ gesendet|"
+    r"gesendet von meinem|enviado desde mi|enviado (?:do|de) meu|inviato da|"
+    r"verstuurd (?:vanaf|met) |verzonden (?:vanaf|met) |wysłane z |odesláno z |"
+    r"skickat från |sendt fra )",
     re.IGNORECASE,
 )
 _CLOSING = re.compile(
     r"^\s*(?:thanks|thank you|many thanks|thanks again|thanks so much|thx|best|best regards|"
     r"kind regards|warm regards|regards|cheers|sincerely|yours sincerely|best wishes|"
-    r"all the best|br|mit freundlichen grüßen|viele grüße|gruß|cordialement|saludos|"
-    r"un saludo|met vriendelijke groet|cordiali saluti)\b[\s,.!\-]*$",
+    r"all the best|br|thanks a lot|thank you very much|"
+    r"mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|viele grüße|"
+    r"liebe grüße|beste grüße|herzliche grüße|schöne grüße|grüße|gruß|gruss|lg|mfg|vg|"
+    r"cordialement|bien cordialement|bien à vous|salutations|merci|merci beaucoup|"
+    r"saludos|saludos cordiales|un saludo|atentamente|gracias|muchas gracias|"
+    r"met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|hartelijke groet|"
+    r"groetjes|groeten|mvg|cordiali saluti|distinti saluti|saluti|un saluto|grazie|"
+    r"grazie mille|obrigado|obrigada|atenciosamente|cumprimentos|abraços|att|"
+    r"pozdrawiam|z poważaniem|pozdrowienia|dziękuję|med vänliga hälsningar|"
+    r"vänliga hälsningar|hälsningar|mvh|med venlig hilsen|venlig hilsen)\b[\s,.!\-]*$",
     re.IGNORECASE,
 )
 _SHORT = 60
@@ -184,8 +195,17 @@ def _signature_start(lines: list[str], sender_name: str, sender_email: str) -> i
         if _CLOSING.match(line):
             best = i
             break
-        words = {w.lower() for w in re.split(r"[\s,.\"'#]+", line) if w}
-        if tokens and words & tokens and len(line) <= 40 and nonblank_after <= 8:
+        raw_words = [w for w in re.split(r"[\s,.\"'#]+", line) if w]
+        words = {w.lower() for w in raw_words}
+        # The sender's name on a line of its own; a sentence that names them ("Her name is
+        # Laura Keller.": two or more lower-case words) is not one.
+        if (
+            tokens
+            and words & tokens
+            and len(line) <= 40
+            and sum(len(w) >= 2 and w[0].islower() for w in raw_words) < 2
+            and nonblank_after <= 8
+        ):
             best = i
         tail_ok = i
     del tail_ok
