@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 # Verbs that end an attribution; German, Polish and Czech clients may put the name after them
 # ("Am 23.11.26 um 09:00 schrieb Anna Muster:", "W dniu …, Anna pisze:").
-_NAME_AFTER = r"(?:schrieb|pisze|napisał(?:\(a\)|a)?|napsal)(?:\s+[^:]{1,80})?"
+_NAME_AFTER = r"(?:schrieb|schreef|pisze|napisał(?:\(a\)|a)?|napsal)(?:\s+[^:]{1,80})?"
 _ATTRIBUTION = re.compile(
     r"^\s*(?:>\s*)?(?:on|am|le|el|em|op|il|den|på|w dniu|dne|в|el día)\b.{0,300}?"
     r"(?:wrote|writes|a écrit|a ecrit|escribió|escribio|escreveu|schreef|ha scritto|"
@@ -97,17 +97,23 @@ def _header_block(lines: list[str], i: int) -> bool:
     """An Outlook/GMX/Windows Mail header block starts at ``i``: three or more header lines
     before a blank one, a sender among them, and a subject or an address (so "From: London /
     To: Paris / Date: 12 Dec" in a customer's own text is not taken for one)."""
-    keys = 0
+    keys = others = 0
     has_from = strong = False
-    for line in lines[i : i + 8]:
+    # Blank lines may sit between the headers (text made from Outlook's HTML) and one wrapped
+    # recipient line may too; the block ends at the second line that is not a header.
+    for line in lines[i : i + 12]:
         if not line.strip():
-            break
+            continue
         if _HEADER_FROM.match(line):
             has_from = True
             keys += 1
         elif _HEADER_OTHER.match(line):
             keys += 1
             strong = strong or bool(_HEADER_SUBJECT.match(line))
+        else:
+            others += 1
+            if others == 2:
+                break
         strong = strong or "@" in line
     return keys >= 3 and has_from and strong
 
