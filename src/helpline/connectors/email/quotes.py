@@ -71,6 +71,31 @@ _CLOSING = re.compile(
     r"vänliga hälsningar|hälsningar|mvh|med venlig hilsen|venlig hilsen)\b[\s,.!\-]*$",
     re.IGNORECASE,
 )
+# A legal footer at the end of the new text: a paragraph with one of these phrases, or one that
+# says "confidential" and names a recipient/privilege (a lone "please keep this confidential"
+# in the customer's text is not one).
+_DISCLAIMER = re.compile(
+    r"intended (?:solely |only )?(?:for )?(?:the )?(?:named )?(?:recipient|addressee|use)|"
+    r"(?:received|receive) this (?:e-?mail|message|communication|transmission) (?:in error|by "
+    r"mistake)|confidentiality notice|\bdisclaimer\b|before printing this|think before you "
+    r"print|registered (?:in england|office)|company (?:registration )?(?:no|number)\b|"
+    r"irrtümlich erhalten|nicht der (?:richtige|beabsichtigte) (?:adressat|empfänger)|"
+    r"sitz der gesellschaft|registergericht|handelsregister|amtsgericht|\bhrb \d|ust-?idnr|"
+    r"reçu ce (?:message|courriel|mail|e-mail) par erreur|recibido este (?:mensaje|correo) por "
+    r"error|ricevuto (?:questo|il presente) (?:messaggio|e-?mail) per errore|"
+    r"dit bericht (?:onterecht|per abuis|ten onrechte)|otrzymali (?:Pan|Pani|Państwo) tę wiadomość",
+    re.IGNORECASE,
+)
+_CONFIDENTIAL = re.compile(
+    r"confidential|vertraulich|confidentiel|confidencial|riservat|vertrouwelijk|poufn|"
+    r"konfidentiell|fortrolig",
+    re.IGNORECASE,
+)
+_RECIPIENT = re.compile(
+    r"recipient|addressee|privileged|adressat|empfänger|destinataire|destinatari|geadresseerde|"
+    r"adresat|mottagare|modtager",
+    re.IGNORECASE,
+)
 _SHORT = 60
 _MAX_SIGNATURE_LINES = 15
 
@@ -175,7 +200,39 @@ def _name_tokens(sender_name: str, sender_email: str) -> set[str]:
     return tokens
 
 
+def _disclaimer_start(lines: list[str]) -> int | None:
+    """First line of the legal-footer paragraphs that end ``lines`` (None: there are none)."""
+    start: int | None = None
+    i = len(lines)
+    while i > 0:
+        while i > 0 and not lines[i - 1].strip():
+            i -= 1
+        j = i
+        while j > 0 and lines[j - 1].strip():
+            j -= 1
+        if j == i:
+            break
+        paragraph = " ".join(lines[j:i])
+        if not (
+            _DISCLAIMER.search(paragraph)
+            or (_CONFIDENTIAL.search(paragraph) and _RECIPIENT.search(paragraph))
+        ):
+            break
+        start = i = j
+    if start is not None and any(x.strip() for x in lines[:start]):
+        return start
+    return None
+
+
 def _signature_start(lines: list[str], sender_name: str, sender_email: str) -> int | None:
+    footer = _disclaimer_start(lines)
+    if footer is not None:
+        # The signature above a legal footer; the footer alone when there is none.
+        above = lines[:footer]
+        while above and not above[-1].strip():
+            above.pop()
+        found = _signature_start(above, sender_name, sender_email)
+        return footer if found is None else found
     n = len(lines)
     floor = max(1, n - 30)
     for i in range(n - 1, floor - 1, -1):
