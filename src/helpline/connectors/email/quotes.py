@@ -96,6 +96,19 @@ _RECIPIENT = re.compile(
     r"adresat|mottagare|modtager",
     re.IGNORECASE,
 )
+_FORWARD_MARK = re.compile(
+    r"^\s*(?:-{3,}\s*(?:forwarded message|weitergeleitete nachricht|message transféré|"
+    r"mensaje reenviado|doorgestuurd bericht|messaggio inoltrato|mensagem encaminhada|"
+    r"wiadomość przekazana|vidarebefordrat meddelande|videresendt meddelelse)\s*-{3,}|"
+    r"begin forwarded message:|anfang der weitergeleiteten nachricht:|"
+    r"début du message (?:réexpédié|transféré)\s*:|inicio del mensaje reenviado:|"
+    r"begin doorgestuurd bericht:|inizio messaggio inoltrato:|"
+    r"início da mensagem (?:reencaminhada|encaminhada):)",
+    re.IGNORECASE,
+)
+_FORWARD_SUBJECT = re.compile(
+    r"^\s*(?:\[[^\]]*\]\s*)*(?:fwd?|wg|tr|rv|i|pd|enc|doorst|vs|vb|vl|wd)\s*:", re.IGNORECASE
+)
 _SHORT = 60
 _MAX_SIGNATURE_LINES = 15
 
@@ -277,10 +290,32 @@ def _signature_start(lines: list[str], sender_name: str, sender_email: str) -> i
     return None
 
 
-def split_reply(text: str, *, sender_name: str = "", sender_email: str = "") -> SplitText:
-    """Split ``text`` into (new, quoted, signature); ``new`` is never empty when ``text`` isn't."""
+def _is_forward(lines: list[str], quote_start: int | None, subject: str) -> bool:
+    """The customer forwards a message to support: what they forward is the point, not noise.
+
+    A forward subject ("Fwd:", "FW:", "WG:", "TR:", "RV:", "I:", "PD:", "ENC:", "Doorst:", …;
+    a reply to one starts with "Re:" and is not one), or a "Forwarded message" line above the
+    first quote: Gmail, Apple Mail and Thunderbird mark forwards so, Outlook only by subject.
+    """
+    if _FORWARD_SUBJECT.match(subject):
+        return True
+    end = len(lines) if quote_start is None else quote_start + 1
+    return any(_FORWARD_MARK.match(line) for line in lines[:end])
+
+
+def split_reply(
+    text: str, *, sender_name: str = "", sender_email: str = "", subject: str = ""
+) -> SplitText:
+    """Split ``text`` into (new, quoted, signature); ``new`` is never empty when ``text`` isn't.
+
+    A forward (see ``_is_forward``; pass ``subject`` so Outlook's are recognised) is shown
+    whole: nothing of it is folded, not even a signature (its last lines are the forwarded
+    message's, not the customer's).
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     q = _quote_start(lines)
+    if _is_forward(lines, q, subject):
+        return SplitText(new=text.strip(), quoted="", signature="")
     quoted = ""
     if q is not None and any(x.strip() for x in lines[:q]):
         quoted = "\n".join(lines[q:]).strip()
