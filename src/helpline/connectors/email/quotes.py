@@ -290,6 +290,51 @@ def _signature_start(lines: list[str], sender_name: str, sender_email: str) -> i
     return None
 
 
+def _arrange(lines: list[str], q: int) -> tuple[list[str], str, list[str] | None]:
+    """(lines to show, quoted text, signature lines or None) for history that starts at ``q``.
+
+    Top-posting: everything from ``q`` is quoted. Bottom-posting (the quote first, then the new
+    text): the quote is. Inline replies (answers between ">" lines): the answers need their
+    questions, so everything up to the last answer is shown and only the quoted tail (and a
+    "-- " signature after it) is split off.
+    """
+    top = any(x.strip() for x in lines[:q])
+    first_gt = next((k for k in range(q, min(len(lines), q + 4)) if _is_gt(lines[k])), None)
+    if first_gt is None:
+        if top:
+            return lines[:q], "\n".join(lines[q:]).strip(), None
+        return lines, "", None
+    new_idx: list[int] = []
+    last_gt = first_gt
+    for k in range(first_gt, len(lines)):
+        if _is_gt(lines[k]):
+            last_gt = k
+        elif lines[k].strip():
+            new_idx.append(k)
+    sig_at: int | None = None
+    after = [k for k in new_idx if k > last_gt]
+    if after and (_SIG_DELIMITER.match(lines[after[0]]) or _SENT_FROM.match(lines[after[0]])):
+        sig_at = after[0]
+        new_idx = [k for k in new_idx if k < sig_at]
+    if not new_idx:
+        if top:
+            return lines[:q], "\n".join(lines[q:]).strip(), None
+        return lines, "", None
+    gt_between = any(_is_gt(lines[k]) for k in range(new_idx[0], new_idx[-1]))
+    if not top and not gt_between:
+        # Bottom-posting: the quote first, then the new text (its signature found later).
+        return lines[new_idx[0] :], "\n".join(lines[q : new_idx[0]]).strip(), None
+    start = 0 if top else first_gt
+    end = new_idx[-1] + 1
+    tail = lines[end:sig_at] if sig_at is not None else lines[end:]
+    quoted = "\n".join(([] if top else lines[q:first_gt]) + tail).strip()
+    return lines[start:end], quoted, (lines[sig_at:] if sig_at is not None else None)
+
+
+def _is_gt(line: str) -> bool:
+    return line.lstrip().startswith(">")
+
+
 def _is_forward(lines: list[str], quote_start: int | None, subject: str) -> bool:
     """The customer forwards a message to support: what they forward is the point, not noise.
 
@@ -317,24 +362,23 @@ def split_reply(
     if _is_forward(lines, q, subject):
         return SplitText(new=text.strip(), quoted="", signature="")
     quoted = ""
-    if q is not None and any(x.strip() for x in lines[:q]):
-        quoted = "\n".join(lines[q:]).strip()
-        lines = lines[:q]
-    elif q is not None:
-        # Bottom-posting: the attribution and its ">" block come first, the new text after.
-        end = q + 1
-        while end < len(lines) and (lines[end].lstrip().startswith(">") or not lines[end].strip()):
-            end += 1
-        if end < len(lines):
-            quoted = "\n".join(lines[q:end]).strip()
-            lines = lines[end:]
+    tail_signature: list[str] | None = None
+    if q is None:
+        first = next((k for k, line in enumerate(lines) if line.strip()), None)
+        if first is not None and lines[first].lstrip().startswith(">"):
+            q = first  # a ">" block first, with no attribution: bottom-posted or inline
+    if q is not None:
+        lines, quoted, tail_signature = _arrange(lines, q)
     while lines and not lines[-1].strip():
         lines.pop()
-    s = _signature_start(lines, sender_name, sender_email)
     signature = ""
-    if s is not None:
-        signature = "\n".join(lines[s:]).strip()
-        lines = lines[:s]
+    if tail_signature is not None:
+        signature = "\n".join(tail_signature).strip()
+    else:
+        s = _signature_start(lines, sender_name, sender_email)
+        if s is not None:
+            signature = "\n".join(lines[s:]).strip()
+            lines = lines[:s]
     new = "\n".join(lines).strip()
     if not new:
         return SplitText(new=text.strip(), quoted="", signature="")
