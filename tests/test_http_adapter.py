@@ -92,3 +92,18 @@ def test_a_client_that_disconnects_before_its_body_gets_nothing_sent():
     scope = {"type": "http", "method": "POST", "path": "/", "headers": [], "query_string": b""}
     asyncio.run(WsgiOnThreads(never, threads=1)(scope, receive, send))
     assert sent == []
+
+
+def test_a_body_over_the_limit_is_refused_with_413_and_never_reaches_the_app():
+    called: list[int] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        called.append(1)
+        start_response("200 OK", [])
+        return [b""]
+
+    messages = _drive(WsgiOnThreads(app, threads=1, max_body=50_000), b"x" * 60_000)
+    assert messages[0]["status"] == 413
+    assert called == []
+    ok = _drive(WsgiOnThreads(app, threads=1, max_body=50_000), b"x" * 50_000)
+    assert ok[0]["status"] == 200 and called == [1]

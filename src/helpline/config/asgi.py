@@ -14,7 +14,11 @@ from django.core.wsgi import get_wsgi_application
 from helpline.config.env import env_int
 from helpline.config.http import WsgiOnThreads
 
-http_app = WsgiOnThreads(get_wsgi_application(), threads=env_int("HELPLINE_HTTP_THREADS", 8))
+http_app = WsgiOnThreads(
+    get_wsgi_application(),
+    threads=env_int("HELPLINE_HTTP_THREADS", 8, minimum=1),
+    max_body=env_int("HELPLINE_MAX_REQUEST_MB", 64, minimum=1) << 20,
+)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 

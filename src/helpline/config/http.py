@@ -47,8 +47,9 @@ class _Response:
 
 
 class WsgiOnThreads:
-    def __init__(self, application: WsgiApp, *, threads: int) -> None:
+    def __init__(self, application: WsgiApp, *, threads: int, max_body: int = 64 << 20) -> None:
         self.application = application
+        self.max_body = max_body
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,11 +59,17 @@ class WsgiOnThreads:
             await self._handle(scope, receive, send, body)
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send, body: Any) -> None:
+        size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            body.write(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:  # refused before it fills the disk, not after
+                await _send_text(send, 413, b"Request body too large.\n")
+                return
+            body.write(chunk)
             if not message.get("more_body"):
                 break
         body.seek(0)
@@ -122,6 +129,12 @@ class _Closing(Iterator[bytes]):
 
     def close(self) -> None:
         _close(self._result)
+
+
+async def _send_text(send: Send, status: int, text: bytes) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": text, "more_body": False})
 
 
 def _next_chunk(iterator: Iterator[bytes]) -> bytes | None:
