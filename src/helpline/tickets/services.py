@@ -309,8 +309,15 @@ def reply_add(
     return message
 
 
-def note_add(*, ticket: Ticket, author: User, body_text: str) -> Message:
-    """An internal note: visible to agents only, never delivered to the customer."""
+def note_add(
+    *,
+    ticket: Ticket,
+    author: User,
+    body_text: str,
+    attachments: Iterable[AttachmentIn] = (),
+) -> Message:
+    """An internal note: visible to agents only, never delivered to the customer (nor are its
+    attachments: a screenshot, a log file)."""
     text, _ = _clean_body(body_text, "")
     if not text:
         raise ValidationError("A note cannot be empty.", field="body")
@@ -324,6 +331,7 @@ def note_add(*, ticket: Ticket, author: User, body_text: str) -> Message:
             body_text=text,
             created_at=now,
         )
+        _store_attachments(message, attachments)
         Ticket.objects.filter(pk=ticket.pk).update(
             updated_at=now, message_count=F("message_count") + 1
         )

@@ -236,6 +236,21 @@ def test_reply_with_attachment_is_listed_and_downloadable(agent_client, restrict
     assert agent_client.get(wrong).status_code == 404
 
 
+def test_a_note_keeps_its_attachment_and_nothing_goes_to_the_customer(agent_client):
+    ticket = make_ticket()
+    upload = SimpleUploadedFile("screenshot.png", b"\x89PNG fake", content_type="image/png")
+    response = agent_client.post(
+        post_message(ticket), {"kind": "note", "body": "What the customer sees", "attachments": upload}
+    )
+    assert response.status_code == 302
+    note = ticket.messages.get(direction=Direction.NOTE)
+    attachment = note.attachments.get()
+    assert attachment.filename == "screenshot.png"
+    assert not ticket.messages.filter(direction=Direction.OUTBOUND).exists()
+    url = reverse("web:attachment_download", args=[ticket.pk, attachment.pk])
+    assert url in agent_client.get(detail(ticket)).content.decode()
+
+
 def test_side_panel_changes_fields_through_ticket_update(agent_client, agent, supervisor, team_a):
     ticket = make_ticket()
     response = agent_client.post(

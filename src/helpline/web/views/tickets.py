@@ -147,11 +147,19 @@ def ticket_message_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
     else:
         body = form.cleaned_data["body"]
         status_after = form.cleaned_data["status_after"]
+        attachments = [
+            AttachmentIn(
+                filename=f.name or "attachment",
+                content=f.read(),
+                content_type=f.content_type or "",
+            )
+            for f in files
+        ]
         try:
             if form.cleaned_data["kind"] == ReplyForm.KIND_NOTE:
                 # The note and its status change land together or not at all.
                 with transaction.atomic():
-                    note_add(ticket=ticket, author=agent, body_text=body)
+                    note_add(ticket=ticket, author=agent, body_text=body, attachments=attachments)
                     if status_after:
                         ticket_update(ticket=ticket, actor=agent, status=status_after)
             else:
@@ -160,14 +168,7 @@ def ticket_message_add(request: HttpRequest, ticket_id: int) -> HttpResponse:
                     author=agent,
                     body_text=body,
                     status_after=status_after or UNSET,
-                    attachments=[
-                        AttachmentIn(
-                            filename=f.name or "attachment",
-                            content=f.read(),
-                            content_type=f.content_type or "",
-                        )
-                        for f in files
-                    ],
+                    attachments=attachments,
                 )
         except HelplineError as exc:
             error, status = exc.message, exc.status
