@@ -2005,6 +2005,696 @@ case(
         """,
 )
 
+# ================================================================ Round 2
+# Written after quotes.py had been changed against the cases above, and measured once before any
+# further change: the held-out figure (ids end in "-r2").
+case(
+    "gmail-en-noname-r2",
+    ("Arjun Mehta", "arjun.mehta@gmail.test"),
+    "Re: [#1600] Export to Excel",
+    text=d("""
+        The export button is greyed out for me, I am an admin on the account.
+
+        On Mon, Nov 23, 2026 at 9:00 AM <support@acme.test> wrote:
+
+        > Please use the Export button at the top right of the report.
+        """),
+    new="The export button is greyed out for me, I am an admin on the account.",
+)
+case(
+    "gmail-fr-wrapped-r2",
+    ("Mathilde Roux", "mathilde.roux@gmail.test"),
+    "Re: [#1601] Remboursement",
+    text=d("""
+        Bonjour,
+
+        Le remboursement n'apparaît toujours pas sur mon compte.
+
+        Merci d'avance,
+        Mathilde
+
+        Le lun. 23 nov. 2026 à 09:00, Acme Service Client <support@acme.test> a
+        écrit :
+
+        > Bonjour, le remboursement a été effectué.
+        """),
+    new="""
+        Bonjour,
+
+        Le remboursement n'apparaît toujours pas sur mon compte.
+        """,
+    sig="""
+        Merci d'avance,
+        Mathilde
+        """,
+    charset="iso-8859-15",
+)
+case(
+    "gmail-es-r2",
+    ("Pablo Navarro", "pablo.navarro@gmail.test"),
+    "Re: [#1602] Factura",
+    text=d("""
+        Necesito la factura a nombre de la empresa, con el CIF B12345678.
+
+        Gracias,
+        Pablo
+
+        El lun., 23 nov. 2026 9:00, Acme Soporte <soporte@acme.test> escribió:
+
+        > Adjuntamos su factura.
+        """),
+    new="Necesito la factura a nombre de la empresa, con el CIF B12345678.",
+    sig="""
+        Gracias,
+        Pablo
+        """,
+)
+case(
+    "outlook-nl-wrapped-r2",
+    ("Femke Jansen", "f.jansen@gemeente.test"),
+    "RE: [#1603] Storing",
+    text=d("""
+        Goedemorgen,
+
+        De storing is sinds vanochtend 8 uur terug. Alle medewerkers op de tweede verdieping hebben er last van.
+
+        Met vriendelijke groet,
+        Femke Jansen
+        Afdeling ICT
+
+        Van: Acme Support <support@acme.test>
+        Verzonden: maandag 23 november 2026 09:00
+        Aan: Femke Jansen <f.jansen@gemeente.test>; Servicedesk <servicedesk@gemeente.test>;
+        Pieter Smit <p.smit@gemeente.test>
+        CC: Teamleider ICT <teamleider.ict@gemeente.test>
+        Onderwerp: RE: [#1603] Storing
+
+        De storing is verholpen.
+        """),
+    new="""
+        Goedemorgen,
+
+        De storing is sinds vanochtend 8 uur terug. Alle medewerkers op de tweede verdieping hebben er last van.
+        """,
+    sig="""
+        Met vriendelijke groet,
+        Femke Jansen
+        Afdeling ICT
+        """,
+)
+case(
+    "yahoo-en-html-r2",
+    ("Betty Moore", "betty.moore@yahoo.test"),
+    "Re: [#1604] Wrong charge",
+    html=d("""
+        <html><head></head><body><div class="ydp1 yahoo-style-wrap"><div dir="ltr">I was charged $89 instead of $59. Please correct it.</div></div>
+        <div id="yahoo_quoted_123" class="yahoo_quoted"><div style="font-family:Helvetica;font-size:13px;color:#26282a;">
+        <div>On Monday, November 23, 2026, 09:00:00 AM EST, Acme Support &lt;support@acme.test&gt; wrote:</div><div><br></div>
+        <div><div>Thank you for your order.</div></div></div></div></body></html>
+        """),
+    new="I was charged $89 instead of $59. Please correct it.",
+)
+case(
+    "apple-de-mac-r2",
+    ("Karin Lehmann", "karin.lehmann@mac.test"),
+    "Re: [#1605] Termin",
+    text=d("""
+        Donnerstag passt mir gut, am liebsten vormittags.
+
+        Beste Grüße
+        Karin Lehmann
+
+        > Am 23.11.2026 um 09:00 schrieb Acme Support <support@acme.test>:
+        >
+        > Wann dürfen wir den Techniker schicken?
+        """),
+    new="Donnerstag passt mir gut, am liebsten vormittags.",
+    sig="""
+        Beste Grüße
+        Karin Lehmann
+        """,
+)
+case(
+    "apple-pl-r2",
+    ("Agnieszka Kowalska", "a.kowalska@icloud.test"),
+    "Re: [#1606] Zwrot",
+    text=d("""
+        Paczka została nadana dzisiaj.
+
+        Wysłane z iPhone'a
+
+        > Wiadomość napisana przez Acme Support <support@acme.test> w dniu 23.11.2026, o godz. 09:00:
+        >
+        > Prosimy o odesłanie produktu.
+        """),
+    new="Paczka została nadana dzisiaj.",
+    sig="Wysłane z iPhone'a",
+)
+case(
+    "outlook-it-original-r2",
+    ("Luca Ferrari", "l.ferrari@studio.test"),
+    "R: [#1607] Licenze",
+    text=d("""
+        Ne servono altre 3, grazie.
+
+        -----Messaggio originale-----
+        Da: Acme Support <support@acme.test>
+        Inviato: lunedì 23 novembre 2026 09:00
+        A: Luca Ferrari <l.ferrari@studio.test>
+        Oggetto: [#1607] Licenze
+
+        Quante licenze vi servono?
+        """),
+    new="Ne servono altre 3, grazie.",
+)
+case(
+    "outlook-pt-original-r2",
+    ("Mariana Alves", "mariana.alves@empresa.test"),
+    "RE: [#1608] Senha",
+    text=d("""
+        Consegui entrar, obrigada pela ajuda.
+
+        -----Mensagem original-----
+        De: Acme Suporte [mailto:suporte@acme.test]
+        Enviada em: segunda-feira, 23 de novembro de 2026 09:00
+        Para: Mariana Alves
+        Assunto: [#1608] Senha
+
+        Enviamos uma nova senha.
+        """),
+    new="Consegui entrar, obrigada pela ajuda.",
+)
+case(
+    "thunderbird-nl-r2",
+    ("Bram Visser", "bram.visser@xs4all.test"),
+    "Re: [#1609] Back-up",
+    text=d("""
+        De back-up van afgelopen nacht is wel gelukt.
+
+        Groet,
+        Bram
+
+        Op 23-11-2026 om 09:00 schreef Acme Support:
+        > Is de back-up van vannacht gelukt?
+        """),
+    new="De back-up van afgelopen nacht is wel gelukt.",
+    sig="""
+        Groet,
+        Bram
+        """,
+)
+case(
+    "thunderbird-it-r2",
+    ("Chiara Romano", "chiara.romano@libero.test"),
+    "Re: [#1610] Spedizione",
+    text=d("""
+        Il pacco non è ancora arrivato, il tracking è fermo da giovedì.
+
+        Il 23/11/2026 09:00, Acme Support ha scritto:
+        > Il pacco è in consegna.
+        """),
+    new="Il pacco non è ancora arrivato, il tracking è fermo da giovedì.",
+)
+case(
+    "thunderbird-es-r2",
+    ("Diego Morales", "diego.morales@correo.test"),
+    "Re: [#1611] Instalación",
+    text=d("""
+        La instalación terminó con el error 1603. Adjunto el log.
+
+        Un saludo
+
+        El 23/11/26 a las 9:00, Acme Soporte escribió:
+        > ¿Terminó la instalación?
+        """),
+    new="La instalación terminó con el error 1603. Adjunto el log.",
+    sig="Un saludo",
+)
+case(
+    "samsung-de-r2",
+    ("Uwe Fischer", "uwe.fischer@gmail.test"),
+    "AW: [#1612] Reparatur",
+    text=d("""
+        Das Gerät ist heute angekommen und funktioniert wieder. Danke!
+
+        Von meinem Samsung Galaxy Smartphone gesendet.
+
+        -------- Ursprüngliche Nachricht --------
+        Von: Acme Support <support@acme.test>
+        Datum: 23.11.26 09:00 (GMT+01:00)
+        An: Uwe Fischer <uwe.fischer@gmail.test>
+        Betreff: [#1612] Reparatur
+
+        Ihr Gerät wurde repariert.
+        """),
+    new="Das Gerät ist heute angekommen und funktioniert wieder. Danke!",
+    sig="Von meinem Samsung Galaxy Smartphone gesendet.",
+)
+case(
+    "outlook-en-mailto-r2",
+    ("Gary Wood", "gary.wood@oldcorp.test"),
+    "RE: [#1613] Toner",
+    text=d("""
+        Please send 4 black and 2 cyan cartridges.
+
+        Gary Wood
+        Office Manager
+
+        -----Original Message-----
+        From: Acme Support [mailto:support@acme.test]
+        Sent: Monday, November 23, 2026 9:00 AM
+        To: Wood, Gary
+        Subject: RE: [#1613] Toner
+
+        How many cartridges do you need?
+        """),
+    new="Please send 4 black and 2 cyan cartridges.",
+    sig="""
+        Gary Wood
+        Office Manager
+        """,
+    charset="windows-1252",
+)
+case(
+    "outlook-de-html-r2",
+    ("Martina Koch", "m.koch@koch-partner.test"),
+    "AW: [#1614] Zugang gesperrt",
+    html=d("""
+        <html><body><div class="WordSection1"><p class="MsoNormal">Hallo,<o:p></o:p></p><p class="MsoNormal"><o:p>&nbsp;</o:p></p>
+        <p class="MsoNormal">der Zugang ist weiterhin gesperrt. Bitte rufen Sie mich an: 0221 998877.<o:p></o:p></p>
+        <p class="MsoNormal"><o:p>&nbsp;</o:p></p><p class="MsoNormal">Viele Grüße<o:p></o:p></p><p class="MsoNormal">Martina Koch<o:p></o:p></p>
+        <div><div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm">
+        <p class="MsoNormal"><b>Von:</b> Acme Support &lt;support@acme.test&gt; <br><b>Gesendet:</b> Montag, 23. November 2026 09:00<br>
+        <b>An:</b> Martina Koch &lt;m.koch@koch-partner.test&gt;<br><b>Betreff:</b> [#1614] Zugang gesperrt<o:p></o:p></p></div></div>
+        <p class="MsoNormal">Ihr Zugang wurde entsperrt.</p></div></body></html>
+        """),
+    new="""
+        Hallo,
+        der Zugang ist weiterhin gesperrt. Bitte rufen Sie mich an: 0221 998877.
+        """,
+    sig="""
+        Viele Grüße
+        Martina Koch
+        """,
+    charset="windows-1252",
+    cte="base64",
+)
+case(
+    "plain-en-booking-trap-r2",
+    ("Helen Brooks", "helen.brooks@gmail.test"),
+    "Change of flight",
+    text=d("""
+        Hello,
+
+        I need to change this booking:
+
+        From: London Heathrow
+        To: Paris CDG
+        Date: 12 December 2026
+
+        to the same flight on 14 December. Is there a fee?
+        """),
+    new="""
+        Hello,
+
+        I need to change this booking:
+
+        From: London Heathrow
+        To: Paris CDG
+        Date: 12 December 2026
+
+        to the same flight on 14 December. Is there a fee?
+        """,
+)
+case(
+    "plain-en-dashes-trap-r2",
+    ("Kevin Long", "kevin.long@outlook.test"),
+    "Order question",
+    text=d("""
+        Hi, my order summary looks wrong:
+
+        -----
+        2x Desk lamp    39.98
+        1x Bulb pack     6.50
+        -----
+        Total           46.48
+
+        but I was charged 52.48.
+        """),
+    new="""
+        Hi, my order summary looks wrong:
+
+        -----
+        2x Desk lamp    39.98
+        1x Bulb pack     6.50
+        -----
+        Total           46.48
+
+        but I was charged 52.48.
+        """,
+)
+case(
+    "plain-en-dash-sig-r2",
+    ("Anna Berg", "anna.berg@gmail.test"),
+    "Newsletter",
+    text=d("""
+        Please remove me from the newsletter, I asked twice already.
+
+        Thank you!
+        - Anna
+        """),
+    new="Please remove me from the newsletter, I asked twice already.",
+    sig="""
+        Thank you!
+        - Anna
+        """,
+)
+case(
+    "plain-en-best-r2",
+    ("Tom Rivera", "tom.rivera@gmail.test"),
+    "Re: [#1618] Meeting",
+    text=d("""
+        3pm works.
+
+        Best,
+        Tom
+
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Support <support@acme.test> wrote:
+        > Does 3pm work?
+        """),
+    new="3pm works.",
+    sig="""
+        Best,
+        Tom
+        """,
+)
+case(
+    "plain-en-ipad-r2",
+    ("Sue Ellis", "sue.ellis@gmail.test"),
+    "Re: [#1619] Subscription",
+    text=d("""
+        Please cancel at the end of the month.
+
+        Sue
+
+        Sent from my iPad
+
+        On 23 Nov 2026, at 09:00, Acme Support <support@acme.test> wrote:
+
+        > Would you like to cancel now or at the end of the month?
+        """),
+    new="Please cancel at the end of the month.",
+    sig="""
+        Sue
+
+        Sent from my iPad
+        """,
+)
+case(
+    "plain-de-bilingual-r2",
+    ("Jonas Wolf", "jonas.wolf@wolf-it.test"),
+    "AW: [#1620] API key",
+    text=d("""
+        Hi,
+
+        the new API key works, thanks.
+
+        Best regards / Mit freundlichen Grüßen
+        Jonas Wolf
+        Wolf IT GmbH | Geschäftsführer: Jonas Wolf | Amtsgericht München HRB 998877
+
+        Von: Acme Support <support@acme.test>
+        Gesendet: Montag, 23. November 2026 09:00
+        An: Jonas Wolf <jonas.wolf@wolf-it.test>
+        Betreff: [#1620] API key
+        """),
+    new="""
+        Hi,
+
+        the new API key works, thanks.
+        """,
+    sig="""
+        Best regards / Mit freundlichen Grüßen
+        Jonas Wolf
+        Wolf IT GmbH | Geschäftsführer: Jonas Wolf | Amtsgericht München HRB 998877
+        """,
+)
+case(
+    "inline-en-outlook-style-r2",
+    ("Priya Shah", "priya.shah@gmail.test"),
+    "Re: [#1621] Questions",
+    text=d("""
+        Hi, see my answers inline.
+
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Support <support@acme.test> wrote:
+
+        > 1) How many users are affected?
+
+        About 30.
+
+        > 2) Since when?
+
+        Since the update on Friday.
+
+        > Kind regards,
+        > Acme Support
+
+        Thanks,
+        Priya
+        """),
+    new="""
+        Hi, see my answers inline.
+
+        On Mon, Nov 23, 2026 at 9:00 AM Acme Support <support@acme.test> wrote:
+
+        > 1) How many users are affected?
+
+        About 30.
+
+        > 2) Since when?
+
+        Since the update on Friday.
+        """,
+    sig="""
+        Thanks,
+        Priya
+        """,
+)
+case(
+    "bottom-de-r2",
+    ("Eva Schneider", "eva.schneider@posteo.test"),
+    "Re: [#1622] Adresse",
+    text=d("""
+        Am 23.11.26 um 09:00 schrieb Acme Support:
+        > Welche Adresse sollen wir verwenden?
+
+        Bitte die neue: Lindenweg 3, 50667 Köln.
+
+        Gruß, Eva
+        """),
+    new="Bitte die neue: Lindenweg 3, 50667 Köln.",
+    sig="Gruß, Eva",
+)
+case(
+    "plain-fr-noquote-r2",
+    ("Nicolas Petit", "nicolas.petit@orange.test"),
+    "Problème de connexion",
+    text=d("""
+        Bonjour,
+
+        Depuis ce matin je ne peux plus me connecter à mon espace client. Le message « identifiants
+        incorrects » s'affiche alors que je n'ai pas changé mon mot de passe.
+
+        Bien à vous,
+        Nicolas Petit
+        06 12 34 56 78
+        """),
+    new="""
+        Bonjour,
+
+        Depuis ce matin je ne peux plus me connecter à mon espace client. Le message « identifiants
+        incorrects » s'affiche alors que je n'ai pas changé mon mot de passe.
+        """,
+    sig="""
+        Bien à vous,
+        Nicolas Petit
+        06 12 34 56 78
+        """,
+    charset="windows-1252",
+)
+case(
+    "fwd-es-gmail-r2",
+    ("Sergio Ramos", "sergio.ramos@gmail.test"),
+    "Fwd: Aviso de envío",
+    text=d("""
+        Hola, me ha llegado esto pero yo no he hecho ningún pedido.
+
+        ---------- Forwarded message ---------
+        De: Acme Tienda <pedidos@acme.test>
+        Date: lun, 23 nov 2026 a las 8:00
+        Subject: Aviso de envío
+        To: <sergio.ramos@gmail.test>
+
+        Su pedido 88120 ha sido enviado.
+        """),
+    new="""
+        Hola, me ha llegado esto pero yo no he hecho ningún pedido.
+
+        ---------- Forwarded message ---------
+        De: Acme Tienda <pedidos@acme.test>
+        Date: lun, 23 nov 2026 a las 8:00
+        Subject: Aviso de envío
+        To: <sergio.ramos@gmail.test>
+
+        Su pedido 88120 ha sido enviado.
+        """,
+)
+case(
+    "fwd-nl-outlook-r2",
+    ("Lotte Mulder", "l.mulder@bedrijf.test"),
+    "Doorst: Betalingsherinnering",
+    text=d("""
+        Deze factuur is al betaald op 2 november, zie bijlage.
+
+        Van: Acme Administratie <administratie@acme.test>
+        Verzonden: maandag 23 november 2026 07:00
+        Aan: Lotte Mulder <l.mulder@bedrijf.test>
+        Onderwerp: Betalingsherinnering
+
+        Factuur 2026-551 staat nog open.
+        """),
+    new="""
+        Deze factuur is al betaald op 2 november, zie bijlage.
+
+        Van: Acme Administratie <administratie@acme.test>
+        Verzonden: maandag 23 november 2026 07:00
+        Aan: Lotte Mulder <l.mulder@bedrijf.test>
+        Onderwerp: Betalingsherinnering
+
+        Factuur 2026-551 staat nog open.
+        """,
+)
+case(
+    "fwd-de-apple-r2",
+    ("Ralf Krüger", "ralf.krueger@icloud.test"),
+    "WG: Auftragsbestätigung",
+    text=d("""
+        Die Lieferadresse in dieser Bestätigung stimmt nicht.
+
+        Anfang der weitergeleiteten Nachricht:
+
+        Von: Acme Shop <shop@acme.test>
+        Betreff: Auftragsbestätigung
+        Datum: 22. November 2026 um 18:00:00 MEZ
+        An: Ralf Krüger <ralf.krueger@icloud.test>
+
+        Lieferung an: Bahnhofstraße 1, 80335 München
+        """),
+    new="""
+        Die Lieferadresse in dieser Bestätigung stimmt nicht.
+
+        Anfang der weitergeleiteten Nachricht:
+
+        Von: Acme Shop <shop@acme.test>
+        Betreff: Auftragsbestätigung
+        Datum: 22. November 2026 um 18:00:00 MEZ
+        An: Ralf Krüger <ralf.krueger@icloud.test>
+
+        Lieferung an: Bahnhofstraße 1, 80335 München
+        """,
+)
+case(
+    "gmail-pt-br-r2",
+    ("Fernanda Lima", "fernanda.lima@gmail.test"),
+    "Re: [#1627] Cancelamento",
+    text=d("""
+        Quero cancelar a assinatura a partir de dezembro.
+
+        Att,
+        Fernanda Lima
+
+        Em seg., 23 de nov. de 2026 às 09:00, Acme Suporte <suporte@acme.test>
+        escreveu:
+
+        > Como podemos ajudar?
+        """),
+    new="Quero cancelar a assinatura a partir de dezembro.",
+    sig="""
+        Att,
+        Fernanda Lima
+        """,
+)
+case(
+    "gmail-pl-r2",
+    ("Marta Wójcik", "marta.wojcik@gmail.test"),
+    "Re: [#1628] Dostawa",
+    text=d("""
+        Kurier nie przyjechał, czekałam cały dzień.
+
+        Dziękuję,
+        Marta
+
+        pon., 23 lis 2026 o 09:00 Acme Support <support@acme.test> napisał(a):
+        >
+        > Kurier przyjedzie dzisiaj.
+        """),
+    new="Kurier nie przyjechał, czekałam cały dzień.",
+    sig="""
+        Dziękuję,
+        Marta
+        """,
+    charset="iso-8859-2",
+    cte="base64",
+)
+case(
+    "outlook-en-disclaimer2-r2",
+    ("Mark Evans", "mark.evans@lawfirm.test"),
+    "RE: [#1629] Document portal",
+    text=d("""
+        The upload fails for files above 20 MB. Can the limit be raised?
+
+        Mark Evans
+        Partner
+
+        Evans & Co Solicitors LLP is authorised and regulated by the Solicitors Regulation Authority.
+        Registered in England and Wales No. OC123456. Registered office: 1 High Street, London.
+        This message is confidential and may be privileged. If you are not the intended recipient
+        please tell us and delete it.
+
+        From: Acme Support <support@acme.test>
+        Sent: Monday, November 23, 2026 9:00 AM
+        To: Mark Evans <mark.evans@lawfirm.test>
+        Subject: RE: [#1629] Document portal
+        """),
+    new="The upload fails for files above 20 MB. Can the limit be raised?",
+    sig="""
+        Mark Evans
+        Partner
+
+        Evans & Co Solicitors LLP is authorised and regulated by the Solicitors Regulation Authority.
+        Registered in England and Wales No. OC123456. Registered office: 1 High Street, London.
+        This message is confidential and may be privileged. If you are not the intended recipient
+        please tell us and delete it.
+        """,
+)
+case(
+    "plain-en-keep-confidential-r2",
+    ("Rita Gomez", "rita.gomez@gmail.test"),
+    "Account question",
+    text=d("""
+        Hi,
+
+        I share this account with my sister. Please keep my new phone number confidential,
+        she is not the intended recipient of any messages about my orders.
+        """),
+    new="""
+        Hi,
+
+        I share this account with my sister. Please keep my new phone number confidential,
+        she is not the intended recipient of any messages about my orders.
+        """,
+)
+
 
 def encode_body(text: str, charset: str, cte: str) -> bytes:
     data = text.encode(charset)
