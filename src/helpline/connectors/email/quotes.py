@@ -33,7 +33,8 @@ _ATTRIBUTION_HINT = re.compile(r"@|\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{1,2}/
 _ATTRIBUTION_INLINE = re.compile(r"^\s*on\b.{0,200}<[^<>@\s]+@[^<>\s]+>\s*wrote:\s{2,}\S", re.I)
 _RULE = re.compile(
     r"^\s*(?:-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
-    r"mensaje original|oorspronkelijk bericht|messaggio originale|reply message)\s*-{2,}|"
+    r"mensaje original|oorspronkelijk bericht|messaggio originale|mensagem original|"
+    r"wiadomość oryginalna|original meddelande|originalnachricht|reply message)\s*-{2,}|"
     r"_{10,}|-{5,}\s*$)",
     re.IGNORECASE,
 )
@@ -48,28 +49,33 @@ _HEADER_OTHER = re.compile(
 )
 _HEADER_SUBJECT = re.compile(r"^\s*\*?(?:" + _SUBJECT_KEYS + r")\s*:", re.IGNORECASE)
 _SIG_DELIMITER = re.compile(r"^\s*(?:--\s?|—|-{2,}|_{2,}|={2,})\s*$")
+_SIG_DASHES = re.compile(r"^\s*--\s?$")
 _SENT_FROM = re.compile(
     r"^\s*(?:sent from (?:my )?\S+|sent from mail for windows|get outlook for \S+|"
-    r"sent from yahoo mail|sent via |envoyé (?:de|depuis) mon|von meinem \S+ gesendet|"
+    r"sent from yahoo mail|sent via |envoyé (?:de|depuis) mon|von meinem [^\n]{1,40}gesendet|"
     r"gesendet von meinem|enviado desde mi|enviado (?:do|de) meu|inviato da|"
     r"verstuurd (?:vanaf|met) |verzonden (?:vanaf|met) |wysłane z |odesláno z |"
     r"skickat från |sendt fra )",
     re.IGNORECASE,
 )
-_CLOSING = re.compile(
-    r"^\s*(?:thanks|thank you|many thanks|thanks again|thanks so much|thx|best|best regards|"
+_CLOSINGS = (
+    r"(?:thanks|thank you|many thanks|thanks again|thanks so much|thx|best|best regards|"
     r"kind regards|warm regards|regards|cheers|sincerely|yours sincerely|best wishes|"
     r"all the best|br|thanks a lot|thank you very much|"
     r"mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|viele grüße|"
     r"liebe grüße|beste grüße|herzliche grüße|schöne grüße|grüße|gruß|gruss|lg|mfg|vg|"
     r"cordialement|bien cordialement|bien à vous|salutations|merci|merci beaucoup|"
+    r"merci d'avance|merci par avance|"
     r"saludos|saludos cordiales|un saludo|atentamente|gracias|muchas gracias|"
     r"met vriendelijke groet|met vriendelijke groeten|vriendelijke groet|hartelijke groet|"
-    r"groetjes|groeten|mvg|cordiali saluti|distinti saluti|saluti|un saluto|grazie|"
+    r"groetjes|groeten|groet|mvg|cordiali saluti|distinti saluti|saluti|un saluto|grazie|"
     r"grazie mille|obrigado|obrigada|atenciosamente|cumprimentos|abraços|att|"
     r"pozdrawiam|z poważaniem|pozdrowienia|dziękuję|med vänliga hälsningar|"
-    r"vänliga hälsningar|hälsningar|mvh|med venlig hilsen|venlig hilsen)\b[\s,.!\-]*$",
-    re.IGNORECASE,
+    r"vänliga hälsningar|hälsningar|mvh|med venlig hilsen|venlig hilsen)\b"
+)
+# One closing, or two in two languages ("Best regards / Mit freundlichen Grüßen").
+_CLOSING = re.compile(
+    r"^\s*" + _CLOSINGS + r"(?:\s*/\s*" + _CLOSINGS + r")?[\s,.!\-]*$", re.IGNORECASE
 )
 # A legal footer at the end of the new text: a paragraph with one of these phrases, or one that
 # says "confidential" and names a recipient/privilege (a lone "please keep this confidential"
@@ -84,6 +90,14 @@ _DISCLAIMER = re.compile(
     r"reçu ce (?:message|courriel|mail|e-mail) par erreur|recibido este (?:mensaje|correo) por "
     r"error|ricevuto (?:questo|il presente) (?:messaggio|e-?mail) per errore|"
     r"dit bericht (?:onterecht|per abuis|ten onrechte)|otrzymali (?:Pan|Pani|Państwo) tę wiadomość",
+    re.IGNORECASE,
+)
+_FOOTER_OPENING = re.compile(
+    r"^\W*(?:confidential|disclaimer|legal notice|important|notice|privileged|"
+    r"this (?:e-?mail|message|communication|transmission)|the (?:information|contents?) "
+    r"(?:contained )?(?:in|of) this|diese (?:e-?mail|nachricht)|ce (?:message|courriel|mail)|"
+    r"este (?:mensaje|correo|e-?mail)|esta mensagem|questo messaggio|il presente messaggio|"
+    r"dit (?:e-?mail)?bericht|de informatie|ta wiadomość)",
     re.IGNORECASE,
 )
 _CONFIDENTIAL = re.compile(
@@ -245,16 +259,49 @@ def _signature_start(lines: list[str], sender_name: str, sender_email: str) -> i
         while above and not above[-1].strip():
             above.pop()
         found = _signature_start(above, sender_name, sender_email)
-        return footer if found is None else found
+        if found is not None:
+            return found
+        head = lines[footer : footer + 3]
+        tokens = _name_tokens(sender_name, sender_email)
+        if _FOOTER_OPENING.match(lines[footer]) or any(
+            _CLOSING.match(x) or _is_name_line(x.strip(), tokens) for x in head
+        ):
+            return footer
+        # Legal words in a paragraph that neither follows a signature nor opens like a
+        # footer ("she is not the intended recipient of …"): the customer's own text.
     n = len(lines)
     floor = max(1, n - 30)
-    for i in range(n - 1, floor - 1, -1):
-        if _SIG_DELIMITER.match(lines[i]) and any(x.strip() for x in lines[:i]):
+    rules = [i for i in range(n - 1, floor - 1, -1) if _SIG_DELIMITER.match(lines[i])]
+    for i in rules:
+        # "-- " always; a longer rule only when it is the only one (two are the customer's
+        # own separators, e.g. around an order summary).
+        if (len(rules) == 1 or _SIG_DASHES.match(lines[i])) and any(x.strip() for x in lines[:i]):
             return i
     for i in range(n - 1, floor - 1, -1):
         if _SENT_FROM.match(lines[i]):
-            return i
-    tail_ok = n
+            # A sign-off or the sender's name right above "Sent from my …" belongs to it.
+            above = lines[:i]
+            while above and not above[-1].strip():
+                above.pop()
+            found = _closing_start(above, sender_name, sender_email) if above else None
+            return i if found is None or i - found > 6 else found
+    return _closing_start(lines, sender_name, sender_email)
+
+
+def _is_name_line(line: str, tokens: set[str]) -> bool:
+    """The sender's name on a line of its own; a sentence that names them ("Her name is Laura
+    Keller.": two or more lower-case words) is not one."""
+    if not tokens or len(line) > 40:
+        return False
+    raw_words = [w for w in re.split(r"[\s,.\"'#]+", line) if w]
+    return bool({w.lower() for w in raw_words} & tokens) and (
+        sum(len(w) >= 2 and w[0].islower() for w in raw_words) < 2
+    )
+
+
+def _closing_start(lines: list[str], sender_name: str, sender_email: str) -> int | None:
+    """A closing ("Thanks,") or the sender's name followed by a few short lines at the end."""
+    n = len(lines)
     # Walk up from the bottom over short lines; remember the highest closing or name line.
     best: int | None = None
     tokens = _name_tokens(sender_name, sender_email)
@@ -271,32 +318,22 @@ def _signature_start(lines: list[str], sender_name: str, sender_email: str) -> i
         if _CLOSING.match(line):
             best = i
             break
-        raw_words = [w for w in re.split(r"[\s,.\"'#]+", line) if w]
-        words = {w.lower() for w in raw_words}
-        # The sender's name on a line of its own; a sentence that names them ("Her name is
-        # Laura Keller.": two or more lower-case words) is not one.
-        if (
-            tokens
-            and words & tokens
-            and len(line) <= 40
-            and sum(len(w) >= 2 and w[0].islower() for w in raw_words) < 2
-            and nonblank_after <= 8
-        ):
+        if nonblank_after <= 8 and _is_name_line(line, tokens):
             best = i
-        tail_ok = i
-    del tail_ok
     if best is not None and any(x.strip() for x in lines[:best]):
         return best
     return None
 
 
-def _arrange(lines: list[str], q: int) -> tuple[list[str], str, list[str] | None]:
+def _arrange(
+    lines: list[str], q: int, sender_name: str, sender_email: str
+) -> tuple[list[str], str, list[str] | None]:
     """(lines to show, quoted text, signature lines or None) for history that starts at ``q``.
 
     Top-posting: everything from ``q`` is quoted. Bottom-posting (the quote first, then the new
     text): the quote is. Inline replies (answers between ">" lines): the answers need their
     questions, so everything up to the last answer is shown and only the quoted tail (and a
-    "-- " signature after it) is split off.
+    signature after it) is split off.
     """
     top = any(x.strip() for x in lines[:q])
     first_gt = next((k for k in range(q, min(len(lines), q + 4)) if _is_gt(lines[k])), None)
@@ -313,7 +350,11 @@ def _arrange(lines: list[str], q: int) -> tuple[list[str], str, list[str] | None
             new_idx.append(k)
     sig_at: int | None = None
     after = [k for k in new_idx if k > last_gt]
-    if after and (_SIG_DELIMITER.match(lines[after[0]]) or _SENT_FROM.match(lines[after[0]])):
+    if after and (
+        _SIG_DELIMITER.match(lines[after[0]])
+        or _SENT_FROM.match(lines[after[0]])
+        or _closing_start([".", *lines[after[0] :]], sender_name, sender_email) == 1
+    ):
         sig_at = after[0]
         new_idx = [k for k in new_idx if k < sig_at]
     if not new_idx:
@@ -368,7 +409,7 @@ def split_reply(
         if first is not None and lines[first].lstrip().startswith(">"):
             q = first  # a ">" block first, with no attribution: bottom-posted or inline
     if q is not None:
-        lines, quoted, tail_signature = _arrange(lines, q)
+        lines, quoted, tail_signature = _arrange(lines, q, sender_name, sender_email)
     while lines and not lines[-1].strip():
         lines.pop()
     signature = ""
