@@ -233,12 +233,14 @@ class _Built:
 
 def _status_for(rng: random.Random, age: timedelta) -> str:
     days = age.total_seconds() / 86400
-    active = rng.random() < (0.6 if days < 2 else 0.3 if days < 10 else 0.015)
+    active = rng.random() < (0.6 if days < 2 else 0.3 if days < 10 else 0.01)
     if not active:
         return Status.SOLVED  # becomes closed below when old enough
-    return rng.choices(
-        (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD), weights=(25, 40, 25, 10)
-    )[0]
+    # Work older than ten days that is still active is mostly waiting on someone else (the
+    # customer, a supplier), as in a real queue; only a few open tickets have been forgotten.
+    weights = (25, 40, 25, 10) if days < 10 else (2, 6, 52, 40)
+    statuses = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+    return rng.choices(statuses, weights=weights)[0]
 
 
 def _public_count(rng: random.Random, status: str) -> int:
