@@ -204,7 +204,11 @@ def _quote_start(lines: list[str]) -> int | None:
                 return i
             if following and _HEADER_FROM.match(following[0]):
                 return i
-        if (_HEADER_FROM.match(line) or _HEADER_OTHER.match(line)) and _header_block(lines, i):
+        if (
+            ":" in line[:30]
+            and (_HEADER_FROM.match(line) or _HEADER_OTHER.match(line))
+            and _header_block(lines, i)
+        ):
             return i
     # A trailing run of ">" lines (blank lines allowed inside) with nothing new after it.
     end = len(lines)
