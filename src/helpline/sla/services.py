@@ -468,15 +468,33 @@ def sla_check(*, now: datetime | None = None, batch_size: int = 500) -> CheckRes
 
 def expected_reply_promise(*, ticket: Ticket, promised_at: datetime) -> None:
     """Record the reply time just promised to the customer (the acknowledgement's "we will
-    answer by ..."), so the tick can tell the customer if it slips."""
-    TicketSla.objects.filter(ticket_id=ticket.pk).update(
+    answer by ..."), so the tick can tell the customer if it slips.
+
+    A new ticket's clocks are computed by the worker a moment after it commits, so the promise
+    may come first: it then starts the row itself, owed since the ticket opened, and the
+    recompute fills in the clocks and keeps the promise.
+    """
+    if TicketSla.objects.filter(ticket_id=ticket.pk).update(
         promised_at=promised_at,
         next_check_at=Coalesce(
             # the earlier of the current next check and the promise
             _least("next_check_at", promised_at),
             promised_at,
         ),
-    )
+    ):
+        return
+    owed_since = ticket.created_at if ticket.first_responded_at is None else None
+    try:
+        with transaction.atomic():
+            TicketSla.objects.create(
+                ticket_id=ticket.pk,
+                promised_at=promised_at,
+                reply_owed_since=owed_since,
+                next_check_at=promised_at,
+                computed_at=clock.now(),
+            )
+    except IntegrityError:  # the recompute created it meanwhile: record on its row
+        expected_reply_promise(ticket=ticket, promised_at=promised_at)
 
 
 def _least(field: str, value: datetime) -> Any:

@@ -14,7 +14,7 @@ import string
 import time
 import traceback
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -57,6 +57,7 @@ from helpline.customers.choices import Channel
 from helpline.customers.models import Customer
 from helpline.customers.selectors import customer_get_by_email
 from helpline.customers.services import CustomerRef, customer_get_or_create, identity_normalize
+from helpline.sla.services import expected_reply_promise
 from helpline.tickets.choices import Direction, Status
 from helpline.tickets.models import Message, Ticket
 from helpline.tickets.services import (
@@ -809,12 +810,20 @@ class _SafeDict(dict[str, str]):
 
 def ack_render(*, mailbox: Mailbox, ticket: Ticket, customer: Customer) -> tuple[str, str]:
     """(subject, body) of the acknowledgement for ``ticket``."""
+    subject, body, _ = ack_compose(mailbox=mailbox, ticket=ticket, customer=customer)
+    return subject, body
+
+
+def ack_compose(
+    *, mailbox: Mailbox, ticket: Ticket, customer: Customer
+) -> tuple[str, str, datetime]:
+    """(subject, body, the reply time the body promises) of the acknowledgement."""
     from helpline.sla.expected import reuse_queue_inputs
 
     # The policies and the measured reply rate are read once per ACK_ESTIMATE_REUSE seconds in
     # a burst of new tickets; the work ahead of this ticket is counted every time.
     with reuse_queue_inputs(ACK_ESTIMATE_REUSE):
-        _, sentence = expected_reply_sentence(
+        promised_at, sentence = expected_reply_sentence(
             ticket=ticket, target_hours=mailbox.reply_target_hours
         )
     values = _SafeDict(
@@ -829,14 +838,16 @@ def ack_render(*, mailbox: Mailbox, ticket: Ticket, customer: Customer) -> tuple
     body = string.Formatter().vformat(mailbox.ack_body, (), values)
     if f"[#{ticket.pk}]" not in subject:
         subject = f"{subject} [#{ticket.pk}]"
-    return " ".join(subject.split()), body
+    return " ".join(subject.split()), body, promised_at
 
 
 def _acknowledge(*, ticket: Ticket, customer: Customer, mailbox: Mailbox, address: str) -> None:
     if not mailbox.ack_enabled or not ack_allowed(address=address):
         return
-    subject, body = ack_render(mailbox=mailbox, ticket=ticket, customer=customer)
+    subject, body, promised_at = ack_compose(mailbox=mailbox, ticket=ticket, customer=customer)
     message = reply_add(ticket=ticket, author=None, body_text=body, is_automatic=True)
+    # Said is promised: if the reply is later than this, the SLA tick tells the customer.
+    expected_reply_promise(ticket=ticket, promised_at=promised_at)
     metadata = {"email": {"subject": subject, "acknowledgement": True}}
     Message.objects.filter(pk=message.pk).update(metadata=metadata)
     message.metadata = metadata

@@ -355,3 +355,31 @@ def test_spam_from_a_customer_we_know_is_only_suspected_and_stays_in_the_inbox(m
 def test_ordinary_mail_is_not_flagged_as_suspected(mailbox):
     row = ingest(raw_email())
     assert row.message.metadata["email"]["spam_suspected"] is False
+
+
+def test_the_acknowledgement_s_reply_time_is_a_promise_the_tick_keeps_track_of(
+    mailbox, capture, monkeypatch
+):
+    """The acknowledgement says when the customer will hear back; if no agent has answered by
+    then, the SLA tick tells the customer (an automatic notice), exactly once per promise."""
+    from datetime import timedelta
+
+    from helpline.core import clock
+    from helpline.sla.models import TicketSla
+    from helpline.sla.services import sla_check
+
+    row = ingest(raw_email(subject="My kettle leaks", body="Water everywhere."))
+    capture.wait_for(1)  # the acknowledgement went out
+    sla = TicketSla.objects.get(ticket_id=row.ticket_id)
+    assert sla.promised_at is not None and sla.reply_owed_since is not None
+    promised = sla.promised_at
+    later = promised + timedelta(minutes=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    sla_check()
+    sla_check()
+    automatic = Message.objects.filter(
+        ticket_id=row.ticket_id, is_automatic=True, direction=Direction.OUTBOUND
+    ).order_by("created_at", "id")
+    assert automatic.count() == 2  # the acknowledgement, then one notice
+    assert "could not answer as soon as we said" in automatic.last().body_text
+    assert TicketSla.objects.get(ticket_id=row.ticket_id).promised_at > promised
