@@ -2695,6 +2695,518 @@ case(
         """,
 )
 
+# ================================================================ Round 3
+# Written after the round-2 fixes, measured once: other clients and layouts (ids end in "-r3").
+case(
+    "mutt-en-r3",
+    ("Dieter Hahn", "dieter@hahn.test"),
+    "Re: [#1700] SSH key",
+    text=d("""
+        * Acme Support <support@acme.test> [2026-11-23 09:00 +0000]:
+        > Please send us your public key.
+
+        Attached. It is an ed25519 key.
+
+        --\x20
+        Dieter
+        """),
+    new="Attached. It is an ed25519 key.",
+    sig="""
+        --
+        Dieter
+        """,
+)
+case(
+    "evolution-en-r3",
+    ("Grace Liu", "grace.liu@fedora.test"),
+    "Re: [#1701] Calendar sync",
+    text=d("""
+        Sync works again after the update, thanks.
+
+        On Mon, 2026-11-23 at 09:00 +0000, Acme Support wrote:
+        > Please update to version 3.2 and try again.
+        """),
+    new="Sync works again after the update, thanks.",
+)
+case(
+    "kmail-de-r3",
+    ("Holger Brandt", "holger.brandt@kde.test"),
+    "Re: [#1702] Drucker",
+    text=d("""
+        Der Drucker druckt jetzt, aber nur in Schwarzweiß.
+
+        Am Montag, 23. November 2026, 09:00:00 CET schrieb Acme Support:
+        > Bitte installieren Sie den neuen Treiber.
+        """),
+    new="Der Drucker druckt jetzt, aber nur in Schwarzweiß.",
+)
+case(
+    "spark-en-r3",
+    ("Zoe Adams", "zoe.adams@sparkmail.test"),
+    "Re: [#1703] Invoice copy",
+    text=d("""
+        Could you also send the invoice for October?
+
+        Thanks
+        Zoe
+        On 23 Nov 2026 at 09:00 +0000, Acme Support <support@acme.test>, wrote:
+        > Here is the invoice for November.
+        """),
+    new="Could you also send the invoice for October?",
+    sig="""
+        Thanks
+        Zoe
+        """,
+)
+case(
+    "airmail-en-r3",
+    ("Ivan Petrov", "ivan.petrov@mac.test"),
+    "Re: [#1704] Licence transfer",
+    text=d("""
+        The new Mac's serial is C02XK1ABCD12.
+
+        On 23 November 2026 at 09:00:12, Acme Support (support@acme.test) wrote:
+
+        Please send us the serial number of the new computer.
+        """),
+    new="The new Mac's serial is C02XK1ABCD12.",
+)
+case(
+    "zoho-en-r3",
+    ("Meera Nair", "meera.nair@zoho.test"),
+    "Re: [#1705] Webhook failing",
+    text=d("""
+        The webhook endpoint returns 200 when I call it with curl. Can you share the error you see?
+
+        Regards,
+        Meera
+
+        ---- On Mon, 23 Nov 2026 09:00:00 +0000 Acme Support <support@acme.test> wrote ----
+
+        Our webhook calls to your endpoint are failing.
+        """),
+    new="The webhook endpoint returns 200 when I call it with curl. Can you share the error you see?",
+    sig="""
+        Regards,
+        Meera
+        """,
+)
+case(
+    "fastmail-en-r3",
+    ("Oscar Hall", "oscar@hall.test"),
+    "Re: [#1706] Domain verification",
+    text=d("""
+        The TXT record is in place now, please check again.
+
+        Oscar
+
+        On Mon, 23 Nov 2026, at 09:00, Acme Support wrote:
+        > We could not verify your domain.
+        """),
+    new="The TXT record is in place now, please check again.",
+    sig="Oscar",
+)
+case(
+    "notes-en-r3",
+    ("Walter Brown", "walter.brown@bigcorp.test"),
+    "Re: [#1707] Maintenance window",
+    text=d("""
+        Sunday 06:00 is approved by our change board.
+
+        Walter Brown
+        Infrastructure
+
+
+
+        From:\tAcme Support <support@acme.test>
+        To:\tWalter Brown <walter.brown@bigcorp.test>
+        Date:\t23.11.2026 09:00
+        Subject:\t[#1707] Maintenance window
+
+        Can we do the maintenance on Sunday 06:00?
+        """),
+    new="Sunday 06:00 is approved by our change board.",
+    sig="""
+        Walter Brown
+        Infrastructure
+        """,
+)
+case(
+    "groupwise-en-r3",
+    ("Janet Cole", "jcole@county.test"),
+    "Re: [#1708] Portal access",
+    text=d("""
+        I can log in now, thank you.
+
+        >>> Acme Support <support@acme.test> 23/11/2026 09:00 >>>
+        Your portal access has been restored.
+        """),
+    new="I can log in now, thank you.",
+)
+case(
+    "horde-de-r3",
+    ("Petra Klein", "petra.klein@uni.test"),
+    "Re: [#1709] Speicherplatz",
+    text=d("""
+        Danke, 10 GB mehr reichen uns.
+
+        Zitat von Acme Support <support@acme.test>:
+
+        > Wir können Ihr Kontingent um 10 GB erhöhen.
+        """),
+    new="Danke, 10 GB mehr reichen uns.",
+)
+case(
+    "onet-pl-r3",
+    ("Paweł Lewandowski", "pawel.lewandowski@onet.test"),
+    "Re: [#1710] Płatność",
+    text=d("""
+        Płatność została wykonana wczoraj, w załączniku potwierdzenie.
+
+        Dnia 23 listopada 2026 09:00 Acme Support <support@acme.test> napisał(a):
+        > Nie otrzymaliśmy płatności.
+        """),
+    new="Płatność została wykonana wczoraj, w załączniku potwierdzenie.",
+)
+case(
+    "outlook-fr-mac-r3",
+    ("Élise Martin", "elise.martin@cabinet.test"),
+    "Re: [#1711] Rendez-vous",
+    text=d("""
+        Mardi 14 h me convient.
+
+        Bien cordialement,
+        Élise Martin
+
+        De : Acme Support <support@acme.test>
+        Date : lundi 23 novembre 2026 à 09:00
+        À : Élise Martin <elise.martin@cabinet.test>
+        Objet : [#1711] Rendez-vous
+
+        Quel créneau vous convient ?
+        """),
+    new="Mardi 14 h me convient.",
+    sig="""
+        Bien cordialement,
+        Élise Martin
+        """,
+    charset="iso-8859-1",
+)
+case(
+    "samsung-fr-r3",
+    ("Antoine Blanc", "antoine.blanc@gmail.test"),
+    "RE: [#1712] Livraison",
+    text=d("""
+        Oui, vous pouvez laisser le colis chez le voisin.
+
+        Envoyé depuis mon appareil Galaxy
+
+        -------- Message d'origine --------
+        De : Acme Support <support@acme.test>
+        Date : 23/11/2026 09:00 (GMT+01:00)
+        À : Antoine Blanc <antoine.blanc@gmail.test>
+        Objet : [#1712] Livraison
+
+        Pouvons-nous laisser le colis chez un voisin ?
+        """),
+    new="Oui, vous pouvez laisser le colis chez le voisin.",
+    sig="Envoyé depuis mon appareil Galaxy",
+)
+case(
+    "samsung-it-r3",
+    ("Paolo Greco", "paolo.greco@gmail.test"),
+    "R: [#1713] Assistenza",
+    text=d("""
+        Va bene martedì mattina.
+
+        Inviato dal mio dispositivo Galaxy
+
+        -------- Messaggio originale --------
+        Da: Acme Support <support@acme.test>
+        Data: 23/11/26 09:00 (GMT+01:00)
+        A: Paolo Greco <paolo.greco@gmail.test>
+        Oggetto: [#1713] Assistenza
+
+        Quando possiamo passare?
+        """),
+    new="Va bene martedì mattina.",
+    sig="Inviato dal mio dispositivo Galaxy",
+)
+case(
+    "blackberry-en-r3",
+    ("Neil Ward", "neil.ward@bank.test"),
+    "Re: [#1714] Token",
+    text=d("""
+        Token arrived, activated fine.
+
+        Sent from my BlackBerry 10 smartphone.
+          Original Message
+        From: Acme Support
+        Sent: Monday, 23 November 2026 09:00
+        To: Neil Ward
+        Subject: [#1714] Token
+
+        Your new token has been dispatched.
+        """),
+    new="Token arrived, activated fine.",
+    sig="Sent from my BlackBerry 10 smartphone.",
+)
+case(
+    "outlook-es-cc-r3",
+    ("Carmen Ortega", "carmen.ortega@hotel.test"),
+    "RE: [#1715] Reserva de salas",
+    text=d("""
+        Buenas tardes:
+
+        Confirmamos la reserva de la sala grande para el 10 de diciembre, de 9:00 a 14:00.
+
+        Atentamente,
+        Carmen Ortega
+        Directora de Eventos
+
+        De: Acme Soporte <soporte@acme.test>
+        Enviado el: lunes, 23 de noviembre de 2026 9:00
+        Para: Carmen Ortega <carmen.ortega@hotel.test>
+        CC: Reservas <reservas@hotel.test>
+        Asunto: [#1715] Reserva de salas
+
+        ¿Confirman la reserva?
+        """),
+    new="""
+        Buenas tardes:
+
+        Confirmamos la reserva de la sala grande para el 10 de diciembre, de 9:00 a 14:00.
+        """,
+    sig="""
+        Atentamente,
+        Carmen Ortega
+        Directora de Eventos
+        """,
+    charset="windows-1252",
+    cte="quoted-printable",
+)
+case(
+    "gmail-de-html-r3",
+    ("Sebastian Lang", "sebastian.lang@gmail.test"),
+    "Re: [#1716] Gutschein",
+    html=d("""
+        <div dir="ltr">Hallo,<div><br></div><div>der Gutscheincode GX-2026-44 wird im Warenkorb nicht akzeptiert.</div>
+        <div><br></div><div>Grüße</div><div>Sebastian</div></div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">
+        Am Mo., 23. Nov. 2026 um 09:00 Uhr schrieb Acme Support &lt;<a href="mailto:support@acme.test">support@acme.test</a>&gt;:<br></div>
+        <blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);padding-left:1ex">
+        <div dir="ltr">Hier ist Ihr Gutscheincode: GX-2026-44</div></blockquote></div>
+        """),
+    new="""
+        Hallo,
+        der Gutscheincode GX-2026-44 wird im Warenkorb nicht akzeptiert.
+        """,
+    sig="""
+        Grüße
+        Sebastian
+        """,
+)
+case(
+    "apple-fr-mac-html-r3",
+    ("Sophie Mercier", "sophie.mercier@icloud.test"),
+    "Re: [#1717] Commande",
+    html=d("""
+        <html><body style="word-wrap: break-word;">Bonjour,<div><br></div><div>Je confirme l'adresse de livraison.</div>
+        <div><br></div><div>Sophie</div><div><br><blockquote type="cite"><div>Le 23 nov. 2026 à 09:00, Acme Support &lt;support@acme.test&gt; a écrit :</div><br>
+        <div><div>Pouvez-vous confirmer l'adresse ?</div></div></blockquote></div><br></body></html>
+        """),
+    new="""
+        Bonjour,
+        Je confirme l'adresse de livraison.
+        """,
+    sig="Sophie",
+)
+case(
+    "plain-en-question-list-r3",
+    ("Leo Martins", "leo.martins@gmail.test"),
+    "Questions about the Pro plan",
+    text=d("""
+        Hello,
+
+        before upgrading I have three questions:
+
+        1. Is there a limit on the number of projects?
+        2. Can I pay yearly by bank transfer?
+        3. Do you offer a discount for non-profits?
+
+        Thank you,
+        Leo Martins
+        Founder, Green Streets (non-profit)
+        """),
+    new="""
+        Hello,
+
+        before upgrading I have three questions:
+
+        1. Is there a limit on the number of projects?
+        2. Can I pay yearly by bank transfer?
+        3. Do you offer a discount for non-profits?
+        """,
+    sig="""
+        Thank you,
+        Leo Martins
+        Founder, Green Streets (non-profit)
+        """,
+)
+case(
+    "plain-en-short-lines-r3",
+    ("Amy Stone", "amy.stone@gmail.test"),
+    "Delivery address",
+    text=d("""
+        Please deliver to:
+
+        Amy Stone
+        Flat 4, 22 Harbour Road
+        Brighton BN1 2AB
+        """),
+    new="""
+        Please deliver to:
+
+        Amy Stone
+        Flat 4, 22 Harbour Road
+        Brighton BN1 2AB
+        """,
+)
+case(
+    "plain-en-log-paste-r3",
+    ("Raj Kumar", "raj.kumar@devshop.test"),
+    "Build fails",
+    text=d("""
+        The build fails with:
+
+        > npm ERR! code ERESOLVE
+        > npm ERR! ERESOLVE unable to resolve dependency tree
+
+        Node 22, npm 10. Any idea?
+        """),
+    new="""
+        The build fails with:
+
+        > npm ERR! code ERESOLVE
+        > npm ERR! ERESOLVE unable to resolve dependency tree
+
+        Node 22, npm 10. Any idea?
+        """,
+)
+case(
+    "inline-fr-r3",
+    ("Paul Durand", "paul.durand@laposte.test"),
+    "Re: [#1721] Questions",
+    text=d("""
+        Le 23/11/2026 à 09:00, Acme Support a écrit :
+        > Quel est votre numéro client ?
+        C-44120
+        > Depuis quand le problème existe-t-il ?
+        Depuis la mise à jour de jeudi.
+        >
+        > Cordialement, Acme Support
+        """),
+    new="""
+        > Quel est votre numéro client ?
+        C-44120
+        > Depuis quand le problème existe-t-il ?
+        Depuis la mise à jour de jeudi.
+        """,
+)
+case(
+    "fwd-it-gmail-r3",
+    ("Sara Colombo", "sara.colombo@gmail.test"),
+    "I: Conferma ordine",
+    text=d("""
+        Buongiorno, l'indirizzo in questa conferma è sbagliato.
+
+        ---------- Forwarded message ---------
+        Da: Acme Shop <ordini@acme.test>
+        Date: lun 23 nov 2026 alle ore 08:00
+        Subject: Conferma ordine
+        To: <sara.colombo@gmail.test>
+
+        Spedizione a: Via Roma 1, Milano
+        """),
+    new="""
+        Buongiorno, l'indirizzo in questa conferma è sbagliato.
+
+        ---------- Forwarded message ---------
+        Da: Acme Shop <ordini@acme.test>
+        Date: lun 23 nov 2026 alle ore 08:00
+        Subject: Conferma ordine
+        To: <sara.colombo@gmail.test>
+
+        Spedizione a: Via Roma 1, Milano
+        """,
+)
+case(
+    "fwd-en-nomarker-r3",
+    ("Chris Young", "chris.young@outlook.test"),
+    "Fw: Refund rejected?",
+    text=d("""
+        Why was this refund rejected? The item was unopened.
+
+        From: Acme Returns <returns@acme.test>
+        Sent: Sunday, November 22, 2026 6:00 PM
+        To: chris.young@outlook.test
+        Subject: Refund rejected
+
+        Your refund request 5512 was rejected.
+        """),
+    new="""
+        Why was this refund rejected? The item was unopened.
+
+        From: Acme Returns <returns@acme.test>
+        Sent: Sunday, November 22, 2026 6:00 PM
+        To: chris.young@outlook.test
+        Subject: Refund rejected
+
+        Your refund request 5512 was rejected.
+        """,
+)
+case(
+    "webde-de-r3",
+    ("Monika Frank", "monika.frank@web.test"),
+    "Aw: [#1724] Rechnung",
+    text=d("""
+        Vielen Dank, die Rechnung ist angekommen.
+
+        MfG
+        Monika Frank
+
+
+        Gesendet: Montag, 23. November 2026 um 09:00 Uhr
+        Von: "Acme Support" <support@acme.test>
+        An: "Monika Frank" <monika.frank@web.test>
+        Betreff: [#1724] Rechnung
+        Anbei Ihre Rechnung.
+        """),
+    new="Vielen Dank, die Rechnung ist angekommen.",
+    sig="""
+        MfG
+        Monika Frank
+        """,
+)
+case(
+    "outlook-nl-mobile-r3",
+    ("Ruben de Groot", "ruben.degroot@outlook.test"),
+    "Re: [#1725] Levering",
+    text=d("""
+        Morgen na 12 uur is prima.
+
+        Outlook voor Android downloaden<https://aka.ms/AAb9ysg>
+        ________________________________
+        Van: Acme Support <support@acme.test>
+        Verzonden: Monday, November 23, 2026 9:00:00 AM
+        Aan: Ruben de Groot <ruben.degroot@outlook.test>
+        Onderwerp: [#1725] Levering
+
+        Wanneer kunnen we leveren?
+        """),
+    new="Morgen na 12 uur is prima.",
+    sig="Outlook voor Android downloaden<https://aka.ms/AAb9ysg>",
+)
+
 
 def encode_body(text: str, charset: str, cte: str) -> bytes:
     data = text.encode(charset)
