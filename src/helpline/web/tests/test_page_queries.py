@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -144,7 +145,7 @@ def test_most_urgent_matches_the_full_sort(monkeypatch, windows, team_a):
     restricted = UserFactory(restricted_to_teams=True)
     restricted.teams.set([team_a])
     for actor in (supervisor, restricted):
-        def visible(actor=actor):
+        def visible(actor: Any = actor) -> Any:
             return ticket_list(actor=actor, filters=TicketFilters(view=InboxView.OPEN))
 
         expected = list(tickets_by_urgency(visible()).values_list("id", flat=True))

@@ -240,7 +240,8 @@ def test_a_note_keeps_its_attachment_and_nothing_goes_to_the_customer(agent_clie
     ticket = make_ticket()
     upload = SimpleUploadedFile("screenshot.png", b"\x89PNG fake", content_type="image/png")
     response = agent_client.post(
-        post_message(ticket), {"kind": "note", "body": "What the customer sees", "attachments": upload}
+        post_message(ticket),
+        {"kind": "note", "body": "What the customer sees", "attachments": upload},
     )
     assert response.status_code == 302
     note = ticket.messages.get(direction=Direction.NOTE)
