@@ -1,29 +1,12 @@
 from __future__ import annotations
 
 import importlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from helpline.core import clock
-
-
-class FakeClock:
-    """Time that only moves when a test says so; every service reads it via clock.now()."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, **kwargs: float) -> datetime:
-        self.current += timedelta(**kwargs)
-        return self.current
-
-    def set(self, value: datetime) -> datetime:
-        self.current = value
-        return value
+from helpline.core.tests.clock import FakeClock
 
 
 @pytest.fixture
