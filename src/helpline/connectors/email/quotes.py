@@ -31,6 +31,21 @@ _ATTRIBUTION_LOOSE = re.compile(
 _ATTRIBUTION_HINT = re.compile(r"@|\d{1,2}[:.h]\d{2}|\b(?:19|20)\d{2}\b|\d{1,2}/\d{1,2}/\d{2}")
 # Yahoo on Android squashes the attribution and the first quoted line onto one line.
 _ATTRIBUTION_INLINE = re.compile(r"^\s*on\b.{0,200}<[^<>@\s]+@[^<>\s]+>\s*wrote:\s{2,}\S", re.I)
+# Other clients' attribution lines: Mutt ("* Name <addr> [date]:"), Horde ("Zitat von Name
+# <addr>:", "Quoting …"), Zoho ("---- On … wrote ----"), GroupWise (">>> Name <addr> date >>>").
+_ATTRIBUTION_OTHER = re.compile(
+    r"^\s*(?:\*\s.{1,120}@.{1,120}\[[^\]]{4,40}\]\s*:|"
+    r"(?:zitat von|quoting|citando|citation de|cytuję)\s.{1,200}@.{1,100}:|"
+    r"-{2,}\s*(?:on|am|le|el|em|op|il)\b.{1,200}(?:wrote|schrieb|a écrit|"
+    r"escribió|escreveu|schreef|ha scritto)\s*-{2,}|>>>\s.{1,200}\s>>>)\s*$",
+    re.IGNORECASE,
+)
+# "Original Message" without dashes, right above a header block (BlackBerry, some webmails).
+_ORIGINAL_LABEL = re.compile(
+    r"^\s*(?:original message|ursprüngliche nachricht|message d'origine|mensaje original|"
+    r"messaggio originale|mensagem original|oorspronkelijk bericht)\s*$",
+    re.IGNORECASE,
+)
 _RULE = re.compile(
     r"^\s*(?:-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine|"
     r"mensaje original|oorspronkelijk bericht|messaggio originale|mensagem original|"
@@ -52,6 +67,8 @@ _SIG_DELIMITER = re.compile(r"^\s*(?:--\s?|—|-{2,}|_{2,}|={2,})\s*$")
 _SIG_DASHES = re.compile(r"^\s*--\s?$")
 _SENT_FROM = re.compile(
     r"^\s*(?:sent from (?:my )?\S+|sent from mail for windows|get outlook for \S+|"
+    r"outlook (?:voor|für|pour|para|per|dla) \S+ |"
+    r"(?:obtenir|obtener|scarica|baixe o|obter o|pobierz) outlook|"
     r"sent from yahoo mail|sent via |envoyé (?:de|depuis) mon|von meinem [^\n]{1,40}gesendet|"
     r"gesendet von meinem|enviado desde mi|enviado (?:do|de) meu|inviato da|"
     r"verstuurd (?:vanaf|met) |verzonden (?:vanaf|met) |wysłane z |odesláno z |"
@@ -194,6 +211,8 @@ def _quote_start(lines: list[str]) -> int | None:
                 return i
         if _ATTRIBUTION_INLINE.match(stripped) and any(x.strip() for x in lines[:i]):
             return i
+        if stripped[0] in "*-zZqQcC>" and _ATTRIBUTION_OTHER.match(stripped):
+            return i
         if _RULE.match(line):
             following = [x for x in lines[i + 1 : i + 4] if x.strip()]
             if (
@@ -209,6 +228,9 @@ def _quote_start(lines: list[str]) -> int | None:
             and (_HEADER_FROM.match(line) or _HEADER_OTHER.match(line))
             and _header_block(lines, i)
         ):
+            above = next((k for k in range(i - 1, max(-1, i - 3), -1) if lines[k].strip()), None)
+            if above is not None and _ORIGINAL_LABEL.match(lines[above]):
+                return above
             return i
     # A trailing run of ">" lines (blank lines allowed inside) with nothing new after it.
     end = len(lines)
@@ -303,6 +325,14 @@ def _is_name_line(line: str, tokens: set[str]) -> bool:
     )
 
 
+def _after_colon(lines: list[str], i: int) -> bool:
+    """The line before ``i`` (blank lines skipped) introduces it ("Please deliver to:")."""
+    for k in range(i - 1, max(-1, i - 4), -1):
+        if lines[k].strip():
+            return lines[k].rstrip().endswith(":")
+    return False
+
+
 def _closing_start(lines: list[str], sender_name: str, sender_email: str) -> int | None:
     """A closing ("Thanks,") or the sender's name followed by a few short lines at the end."""
     n = len(lines)
@@ -322,7 +352,7 @@ def _closing_start(lines: list[str], sender_name: str, sender_email: str) -> int
         if _CLOSING.match(line):
             best = i
             break
-        if nonblank_after <= 8 and _is_name_line(line, tokens):
+        if nonblank_after <= 8 and _is_name_line(line, tokens) and not _after_colon(lines, i):
             best = i
     if best is not None and any(x.strip() for x in lines[:best]):
         return best
@@ -340,7 +370,9 @@ def _arrange(
     signature after it) is split off.
     """
     top = any(x.strip() for x in lines[:q])
-    first_gt = next((k for k in range(q, min(len(lines), q + 4)) if _is_gt(lines[k])), None)
+    # GroupWise's ">>> Name <addr> date >>>" is an attribution, not a quoted line.
+    from_line = q + 1 if lines[q].lstrip().startswith(">>> ") else q
+    first_gt = next((k for k in range(from_line, min(len(lines), q + 4)) if _is_gt(lines[k])), None)
     if first_gt is None:
         if top:
             return lines[:q], "\n".join(lines[q:]).strip(), None
