@@ -204,3 +204,49 @@ def test_wake_ups_of_a_burst_are_coalesced_and_sent_after_the_commits(monkeypatc
     outbox.kick()  # a commit after the wake-up went out gets a wake-up of its own
     assert sent.acquire(timeout=5)
     assert count == [1, 1]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_draining_at_once_deliver_every_event_exactly_once(monkeypatch):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        # The in-memory test database of SQLite locks whole tables across threads; an install's
+        # file database serialises the two claims on its busy timeout instead.
+        pytest.skip("needs a server database for real concurrency")
+
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def handler(event: Moved) -> None:
+        with lock:
+            seen.append(event.ticket_id)
+
+    monkeypatch.setattr(outbox, "kick", lambda: None)  # nobody drains at commit time
+    bus.subscribe(Moved, handler, deferred=True)
+    try:
+        for n in range(120):
+            bus.publish(Moved(ticket_id=n, changes=()))
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                outbox.outbox_drain(batch=7)  # small batches: the two workers interleave
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        bus.unsubscribe(Moved, handler)
+    assert errors == []
+    assert sorted(seen) == list(range(120))  # each once, none lost
+    assert OutboxEvent.objects.count() == 0
