@@ -250,3 +250,36 @@ def test_two_workers_draining_at_once_deliver_every_event_exactly_once(monkeypat
     assert errors == []
     assert sorted(seen) == list(range(120))  # each once, none lost
     assert OutboxEvent.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_operator_command_lists_failed_events_and_retries_them(monkeypatch, frozen_clock):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    calls: list[int] = []
+
+    def broken(event: Moved) -> None:
+        calls.append(1)
+        raise ValueError("template missing")
+
+    bus.subscribe(Moved, broken, deferred=True)
+    try:
+        bus.publish(Moved(ticket_id=1, changes=()))
+        OutboxEvent.objects.update(attempts=outbox.MAX_ATTEMPTS - 1)
+        frozen_clock.advance(hours=2)
+        outbox.outbox_drain()
+        out = StringIO()
+        call_command("outbox", stdout=out)
+        assert "failed: 1" in out.getvalue() and "template missing" in out.getvalue()
+        bus.unsubscribe(Moved, broken)
+        got: list[object] = []
+        bus.subscribe(Moved, got.append, deferred=True)  # the fix is deployed
+        out = StringIO()
+        call_command("outbox", "--retry-failed", "--drain", stdout=out)
+        assert got == [Moved(ticket_id=1, changes=())]
+        assert "failed: 0" in out.getvalue() and "waiting: 0" in out.getvalue()
+    finally:
+        bus.unsubscribe(Moved, broken)
+        bus.unsubscribe(Moved, got.append)

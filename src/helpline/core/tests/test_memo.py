@@ -5,8 +5,13 @@ from helpline.core import memo
 
 def test_outside_a_batch_every_call_loads():
     calls: list[int] = []
-    assert memo.memoized("k", lambda: calls.append(1) or len(calls)) == 1
-    assert memo.memoized("k", lambda: calls.append(1) or len(calls)) == 2
+
+    def load() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert memo.memoized("k", load) == 1
+    assert memo.memoized("k", load) == 2
 
 
 def test_inside_a_batch_a_value_is_loaded_once_and_forgotten_after():
