@@ -1,4 +1,4 @@
-# mypy: disable-error-code="union-attr,arg-type,operator"
+# mypy: disable-error-code="union-attr,arg-type,operator,misc"
 """The one ingestion service: store first, thread, noise, idempotency, quarantine, resume."""
 
 from __future__ import annotations
