@@ -74,6 +74,13 @@ REPRESENTATIVE = [
     "plain-en-ipad-r2",
     "outlook-de-html-r2",
     "samsung-de-r2",
+    "mutt-en-r3",
+    "groupwise-en-r3",
+    "zoho-en-r3",
+    "blackberry-en-r3",
+    "inline-fr-r3",
+    "plain-en-short-lines-r3",
+    "plain-en-log-paste-r3",
 ]
 
 
