@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Min
 
 from helpline.core import bus, clock, memo
 from helpline.core.models import OutboxEvent
@@ -126,6 +126,16 @@ def outbox_due() -> bool:
 
 def outbox_pending() -> int:
     return OutboxEvent.objects.filter(failed_at__isnull=True).count()
+
+
+def outbox_backlog() -> tuple[int, float | None]:
+    """(events waiting, age in seconds of the oldest one) — one indexed query."""
+    waiting = OutboxEvent.objects.filter(failed_at__isnull=True).aggregate(
+        n=Count("id"), oldest=Min("created_at")
+    )
+    oldest = waiting["oldest"]
+    age = round((clock.now() - oldest).total_seconds(), 1) if oldest is not None else None
+    return int(waiting["n"]), age
 
 
 def outbox_tick() -> None:

@@ -30,6 +30,19 @@ def test_healthz_ok_with_a_fresh_heartbeat_and_down_with_a_stale_one(client):
     assert client.get("/healthz").json()["worker"] == "down"
 
 
+def test_healthz_shows_how_far_the_worker_is_behind(client):
+    from helpline.core.models import OutboxEvent
+
+    heartbeat.beat()
+    assert client.get("/healthz").json()["outbox"] == {"waiting": 0, "oldest_seconds": None}
+    now = clock.now()
+    OutboxEvent.objects.create(
+        topic="x.Y", payload={}, created_at=now - timedelta(seconds=90), available_at=now
+    )
+    backlog = client.get("/healthz").json()["outbox"]
+    assert backlog["waiting"] == 1 and 89 <= backlog["oldest_seconds"] <= 120
+
+
 def test_tick_runs_jobs_records_tick_and_survives_a_failing_job():
     calls: list[str] = []
 
