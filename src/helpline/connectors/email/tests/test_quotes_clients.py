@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpline.connectors.email.parsing import parse_email
 from helpline.connectors.email.quotes import SplitText, split_reply
@@ -172,3 +174,42 @@ def test_reply_subject_is_not_a_forward():
     )
     assert reply.new == "Thanks!"
     assert "Hello" in reply.quoted
+
+
+_LINE = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "> quoted",
+            ">",
+            "-- ",
+            "-----",
+            "Thanks,",
+            "Anna Muster",
+            "Sent from my iPhone",
+            "On Mon, 23 Nov 2026 at 09:00, Bob <b@x.test> wrote:",
+            "From: Bob <b@x.test>",
+            "Sent: Monday",
+            "Subject: hi",
+            "---------- Forwarded message ---------",
+            "This email is confidential and intended for the recipient only.",
+            ">>> Bob <b@x.test> 23/11/2026 >>>",
+            "Please deliver to:",
+        ]
+    ),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(_LINE, max_size=40), subject=st.sampled_from(["", "Re: x", "Fwd: x"]))
+def test_split_never_loses_a_line_and_never_shows_nothing(lines, subject):
+    text = "\n".join(lines)
+    split = split_reply(
+        text, sender_name="Anna Muster", sender_email="anna@x.test", subject=subject
+    )
+    kept = "\n".join((split.new, split.quoted, split.signature))
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        assert line.strip() in kept
+    if text.strip():
+        assert split.new.strip()
