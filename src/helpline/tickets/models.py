@@ -67,6 +67,9 @@ class Ticket(models.Model):
             ),
             models.Index(fields=["team", "status", "-updated_at"], name="ticket_team_status"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_recent"),
+            # A customer's tickets in inbox order (customer page, API ?customer=): without it a
+            # customer with thousands of tickets walked the wrong index (34 ms at 2,305).
+            models.Index(fields=["customer", "-updated_at", "-id"], name="ticket_customer_updated"),
             models.Index(fields=["-updated_at"], name="ticket_updated"),
             # Partial indexes over the open backlog only (~4% of rows at 1M tickets): the inbox
             # views filter on status IN (active), which the indexes above can only serve by
