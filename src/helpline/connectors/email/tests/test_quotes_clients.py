@@ -197,7 +197,7 @@ _LINE = st.one_of(
             "Please deliver to:",
         ]
     ),
-    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80),
+    st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=80),
 )
 
 
