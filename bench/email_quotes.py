@@ -95,7 +95,7 @@ def held_out(verbose: bool) -> int:
         extra = [x for x in shown if x not in expected]
         sig_ok = _lines(split.signature) == expected_sig
         ok = shown == expected and sig_ok
-        rnd = "round " + (cid[-1] if cid[-3:] in ("-r2", "-r3") else "1")
+        rnd = "round " + (cid[-1] if cid[-3:] in ("-r2", "-r3", "-r4") else "1")
         for key in (cid.split("-", 1)[0], rnd):
             row = rows[key]
             row[0] += 1
@@ -112,7 +112,9 @@ def held_out(verbose: bool) -> int:
             if not sig_ok:
                 what.append(f"signature {_lines(split.signature)[:2]} != {expected_sig[:2]}")
             details.append(f"  {cid}: " + "; ".join(what))
-    rounds_rows = {k: rows.pop(k) for k in ("round 1", "round 2", "round 3") if k in rows}
+    rounds_rows = {
+        k: rows.pop(k) for k in ("round 1", "round 2", "round 3", "round 4") if k in rows
+    }
     total = [sum(r[i] for r in rows.values()) for i in range(5)]
     print(f"held-out set ({CASES.relative_to(ROOT)}): {total[0]} replies")
     print(f"  {'client':<12} {'cases':>5} {'correct':>8} {'hid new':>8} {'extra':>6} {'sig ok':>7}")
