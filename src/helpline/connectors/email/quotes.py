@@ -26,7 +26,8 @@ _ATTRIBUTION = re.compile(
 )
 _ATTRIBUTION_LOOSE = re.compile(
     r"^.{0,300}?(?:wrote|a écrit|escribió|escreveu|schreef|ha scritto|skrev|написал|написала|"
-    r"kirjoitti|寫道|写道|書きました|" + _NAME_AFTER + r")\s*:\s*$",
+    r"kirjoitti|寫道|写道|書きました|(?:wrote|schrieb) (?:on|am) .{4,60}?|" + _NAME_AFTER + r")"
+    r"\s*:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 # A real attribution carries a date, a time or an address; "Your colleague wrote:" in the
@@ -81,7 +82,9 @@ _SENT_FROM = re.compile(
 _CLOSINGS = (
     r"(?:thanks|thank you|many thanks|thanks again|thanks so much|thx|best|best regards|"
     r"kind regards|warm regards|regards|cheers|sincerely|yours sincerely|best wishes|"
-    r"all the best|br|thanks a lot|thank you very much|"
+    r"all the best|br|thanks a lot|thank you very much|thanks in advance|"
+    r"thank you in advance|many thanks in advance|danke im voraus|vielen dank im voraus|"
+    r"gracias de antemano|grazie in anticipo|bij voorbaat dank|z góry dziękuję|"
     r"mit freundlichen grüßen|mit freundlichen grüssen|freundliche grüße|viele grüße|"
     r"liebe grüße|beste grüße|herzliche grüße|schöne grüße|grüße|gruß|gruss|lg|mfg|vg|"
     r"cordialement|bien cordialement|bien à vous|salutations|merci|merci beaucoup|"
@@ -95,8 +98,12 @@ _CLOSINGS = (
 )
 # One closing, or two in two languages ("Best regards / Mit freundlichen Grüßen").
 _CLOSING = re.compile(
-    r"^\s*" + _CLOSINGS + r"(?:\s*/\s*" + _CLOSINGS + r")?[\s,.!\-]*$", re.IGNORECASE
+    r"^\s*" + _CLOSINGS + r"(?:\s*/\s*" + _CLOSINGS + r"|\s+(?:aus|from|desde|uit|z)"
+    r"\s+\w+(?:\s\w+)?)?[\s,.!\-]*$",
+    re.IGNORECASE,
 )
+# A postscript after the sign-off is new text: the sign-off is then not split off.
+_POSTSCRIPT = re.compile(r"^\s*p\.?\s?p?\.?s\.?\s*[:\-.]", re.IGNORECASE)
 # A legal footer at the end of the new text: a paragraph with one of these phrases, or one that
 # says "confidential" and names a recipient/privilege (a lone "please keep this confidential"
 # in the customer's text is not one).
@@ -349,7 +356,7 @@ def _closing_start(lines: list[str], sender_name: str, sender_email: str) -> int
             continue
         if len(line) > _SHORT:
             break
-        if i == 0:
+        if i == 0 or _POSTSCRIPT.match(line):
             break
         nonblank_after += 1
         if _CLOSING.match(line):
