@@ -83,6 +83,11 @@ REPRESENTATIVE = [
     "inline-fr-r3",
     "plain-en-short-lines-r3",
     "plain-en-log-paste-r3",
+    "plain-en-ps-r4",
+    "plain-en-onlyquote-r4",
+    "gmail-de-closing-words-r4",
+    "thunderbird-en-wroteon-r4",
+    "outlook-es-disclaimer-r4",
 ]
 
 
