@@ -550,7 +550,12 @@ def _process(inbound: InboundEmail, parsed: ParsedEmail, *, allow_spam: bool) ->
         follow_up_of = ticket.pk
         ticket = None
 
-    split = split_reply(parsed.text, sender_name=sender.name, sender_email=sender.email)
+    split = split_reply(
+        parsed.text,
+        sender_name=sender.name,
+        sender_email=sender.email,
+        subject=parsed.subject,  # a forward (Fwd:, WG:, TR: ...) is shown whole
+    )
     limit = email_config().max_attachment_bytes
     attachments = [
         AttachmentIn(

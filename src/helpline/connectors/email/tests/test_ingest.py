@@ -383,3 +383,18 @@ def test_the_acknowledgement_s_reply_time_is_a_promise_the_tick_keeps_track_of(
     assert automatic.count() == 2  # the acknowledgement, then one notice
     assert "could not answer as soon as we said" in automatic.last().body_text
     assert TicketSla.objects.get(ticket_id=row.ticket_id).promised_at > promised
+
+
+def test_a_forward_marked_only_by_its_subject_is_shown_whole(mailbox):
+    body = (
+        "Please see below.\n\n"
+        "From: Parcel Service <noreply@parcels.example>\n"
+        "Sent: Monday, 23 November 2026 08:12\n"
+        "To: Ada <ada@example.com>\n"
+        "Subject: Delivery failed\n\n"
+        "We could not deliver parcel 4711 because the address is incomplete.\n"
+    )
+    row = ingest(raw_email(subject="FW: Delivery failed", body=body))
+    shown = row.message.body_text
+    assert "could not deliver parcel 4711" in shown  # what support needs is not folded away
+    assert row.message.metadata["email"]["quoted"] == ""
