@@ -265,22 +265,49 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self._skip = 0
+        # Inside <blockquote> (Gmail's gmail_quote, Apple Mail's and Thunderbird's type=cite)
+        # every line gets "> " per level, as a text client quotes: the quote splitter then
+        # finds HTML-only replies' history even without an attribution line.
+        self._quote = 0
+        self._line_start = True
+
+    def _emit(self, text: str) -> None:
+        if not self._quote:
+            self.out.append(text)
+        else:
+            prefix = "> " * self._quote
+            for piece in re.split(r"(\n)", text):
+                if piece == "\n":
+                    self.out.append("\n")
+                    self._line_start = True
+                elif piece:
+                    if self._line_start:
+                        self.out.append(prefix)
+                    self.out.append(piece)
+                    self._line_start = False
+            return
+        if text:
+            self._line_start = text.endswith("\n")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._SKIP:
             self._skip += 1
         elif tag in self._BLOCK:
-            self.out.append("\n")
+            self._emit("\n")
+            if tag == "blockquote":
+                self._quote += 1
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._SKIP:
             self._skip = max(0, self._skip - 1)
         elif tag in self._BLOCK and tag != "br":
-            self.out.append("\n")
+            if tag == "blockquote":
+                self._quote = max(0, self._quote - 1)
+            self._emit("\n")
 
     def handle_data(self, data: str) -> None:
         if not self._skip:
-            self.out.append(data)
+            self._emit(data)
 
 
 def html_to_text(markup: str) -> str:

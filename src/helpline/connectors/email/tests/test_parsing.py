@@ -141,3 +141,18 @@ def test_no_sender_is_refused_with_a_reason():
 
 def test_html_to_text_survives_garbage():
     assert html_to_text("<p><<<>>></p><div") is not None
+
+
+def test_html_only_reply_quotes_blockquotes_like_a_text_client():
+    from helpline.connectors.email.parsing import html_to_text
+    from helpline.connectors.email.quotes import split_reply
+
+    text = html_to_text(
+        "<div>It works now, thank you!</div>"
+        "<blockquote type=cite><div>Could you try the new version?<br>Support</div>"
+        "<blockquote>My app crashes.</blockquote></blockquote>"
+    )
+    assert "> Could you try the new version?" in text and "> > My app crashes." in text
+    split = split_reply(text)
+    assert split.new.strip() == "It works now, thank you!"
+    assert "Could you try" in split.quoted
