@@ -96,6 +96,9 @@ class InboundEmail(models.Model):
     spam_score = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Tries started, counted in a transaction of its own before the work: a try that never
+    # finished (the worker process died on this message) still counts (see inbound_process_batch).
+    tries = models.PositiveSmallIntegerField(default=0)
     ticket = models.ForeignKey(
         Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -425,14 +425,24 @@ def inbound_process_batch(*, limit: int | None = None, older_than: timedelta | N
     claim and the ticket commit together).
     """
     limit = limit or batch_size()
+    picked = _batch_start(limit=limit, older_than=older_than)
+    if not picked:
+        return 0
     with transaction.atomic():
-        qs = InboundEmail.objects.filter(status=InboundStatus.RECEIVED)
-        if older_than is not None:
-            qs = qs.filter(received_at__lte=clock.now() - older_than)
+        qs = InboundEmail.objects.filter(pk__in=list(picked), status=InboundStatus.RECEIVED)
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
-        rows = list(qs.select_related("mailbox").order_by("id")[:limit])
+        rows = list(qs.select_related("mailbox").order_by("id"))
         for row in rows:
+            if picked[row.pk] >= MAX_TRIES:
+                # Each try of this message ended with the worker process gone (a crash no
+                # exception handler saw): set it aside rather than fall over forever.
+                _quarantine_row(
+                    row.pk,
+                    f"Processing this message stopped the worker {picked[row.pk]} times; "
+                    "it is kept here, untouched. Reprocess it once the cause is fixed.",
+                )
+                continue
             parsed, error = _parse_stored(row)
             if parsed is None:
                 _quarantine_row(row.pk, error)
@@ -446,6 +456,32 @@ def inbound_process_batch(*, limit: int | None = None, older_than: timedelta | N
                     row.pk, f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}"
                 )
     return len(rows)
+
+
+MAX_TRIES = 3
+
+
+def _batch_start(*, limit: int, older_than: timedelta | None) -> dict[int, int]:
+    """Choose the next batch and count a try for each of its rows, committed before any work,
+    so a try that never finishes is remembered. Returns {id: tries before this one}.
+
+    When the oldest waiting message was already tried (a batch died with it), it goes alone:
+    after a crash the batch is taken apart one message at a time, and only the message that
+    keeps killing the worker reaches MAX_TRIES and is set aside."""
+    with transaction.atomic():
+        qs = InboundEmail.objects.filter(status=InboundStatus.RECEIVED)
+        if older_than is not None:
+            qs = qs.filter(received_at__lte=clock.now() - older_than)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        picked = list(qs.order_by("id").values_list("id", "tries")[:limit])
+        if picked and picked[0][1] > 0:
+            picked = picked[:1]
+        if picked:
+            InboundEmail.objects.filter(pk__in=[pk for pk, _ in picked]).update(
+                tries=F("tries") + 1
+            )
+    return dict(picked)
 
 
 def inbound_drain(*, budget: float = 5.0) -> int:
@@ -469,7 +505,7 @@ def inbound_reprocess(*, inbound: InboundEmail, allow_spam: bool = False) -> Inb
     if inbound.status == InboundStatus.PROCESSED:
         raise ValidationError("This message is already on a ticket.", field="status")
     InboundEmail.objects.filter(pk=inbound.pk, status=inbound.status).update(
-        status=InboundStatus.RECEIVED, error=""
+        status=InboundStatus.RECEIVED, error="", tries=0
     )
     inbound.refresh_from_db()
     return inbound_process(inbound=inbound, allow_spam=allow_spam)

@@ -129,11 +129,45 @@ def test_a_worker_dying_mid_batch_loses_nothing_and_does_nothing_twice(mailbox, 
     assert not Ticket.objects.exists()
 
     monkeypatch.setattr(services, "_process", real)
-    assert services.inbound_process_batch() == 3
+    # After a crash the batch is taken apart: one message per transaction, oldest first.
+    assert services.inbound_process_batch() == 1
+    assert services.inbound_drain() == 2
     assert Ticket.objects.count() == 3
     assert Message.objects.filter(direction=Direction.INBOUND).count() == 3
     assert all(r.status == InboundStatus.PROCESSED for r in InboundEmail.objects.all())
     assert {r.pk for r in rows} == set(InboundEmail.objects.values_list("pk", flat=True))
+
+
+def test_a_message_that_keeps_killing_the_worker_is_set_aside_and_the_rest_go_through(
+    mailbox, monkeypatch
+):
+    rows = [store(raw, mailbox) for raw in senders(4)]
+    poison = rows[1].pk
+    real = services._process
+
+    def die_on_poison(inbound, parsed, *, allow_spam):
+        if inbound.pk == poison:
+            raise WorkerDied  # e.g. the process runs out of memory on this message
+        return real(inbound, parsed, allow_spam=allow_spam)
+
+    monkeypatch.setattr(services, "_process", die_on_poison)
+    crashes = 0
+    for _ in range(20):  # a worker restarted after every crash, as a supervisor would
+        try:
+            if services.inbound_drain() == 0:
+                break
+        except WorkerDied:
+            crashes += 1
+    assert crashes == services.MAX_TRIES
+    statuses = dict(InboundEmail.objects.values_list("pk", "status"))
+    assert statuses.pop(poison) == InboundStatus.QUARANTINED
+    assert set(statuses.values()) == {InboundStatus.PROCESSED}
+    assert "stopped the worker" in InboundEmail.objects.get(pk=poison).error
+    assert Ticket.objects.count() == 3
+    # Fixed: reprocessing it starts its tries afresh and puts it on a ticket.
+    monkeypatch.setattr(services, "_process", real)
+    again = services.inbound_reprocess(inbound=InboundEmail.objects.get(pk=poison))
+    assert again.status == InboundStatus.PROCESSED and Ticket.objects.count() == 4
 
 
 def test_the_tick_takes_only_rows_a_wake_up_should_have_taken(mailbox):
