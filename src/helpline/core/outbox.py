@@ -55,7 +55,13 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(3600, 5 * 2 ** max(0, attempt - 1)))
 
 
-def _claim(limit: int) -> list[OutboxEvent]:
+def _claim(limit: int) -> tuple[list[OutboxEvent], int]:
+    """Lease the next due events (attempts counted now, committed before any delivery).
+
+    An event tried before goes alone: after a worker died mid-batch, the batch is retried one
+    event at a time, so only an event that kills the worker every time reaches MAX_ATTEMPTS
+    and is set aside, without taking the others with it. Returns (leased rows, how many were
+    set aside)."""
     now = clock.now()
     with transaction.atomic():
         rows = list(
@@ -63,13 +69,23 @@ def _claim(limit: int) -> list[OutboxEvent]:
             .filter(failed_at__isnull=True, available_at__lte=now)
             .order_by("available_at", "id")[:limit]
         )
+        if rows and rows[0].attempts > 0:
+            rows = rows[:1]
+        spent = [row for row in rows if row.attempts >= MAX_ATTEMPTS]
+        for row in spent:  # its handlers raised nothing: the worker died delivering it
+            OutboxEvent.objects.filter(pk=row.pk).update(
+                failed_at=now,
+                last_error=(row.last_error + "\n" if row.last_error else "")
+                + f"the worker stopped while delivering this event {row.attempts} times",
+            )
+        rows = [row for row in rows if row.attempts < MAX_ATTEMPTS]
         if rows:
             OutboxEvent.objects.filter(pk__in=[row.pk for row in rows]).update(
                 available_at=now + LEASE, attempts=F("attempts") + 1
             )
     for row in rows:
         row.attempts += 1
-    return rows
+    return rows, len(spent)
 
 
 def _deliver(row: OutboxEvent) -> str:
@@ -96,8 +112,10 @@ def outbox_drain(*, budget: float = DRAIN_BUDGET, batch: int = BATCH) -> int:
     _draining.active = True
     try:
         while time.monotonic() < deadline:
-            rows = _claim(batch)
+            rows, spent = _claim(batch)
             if not rows:
+                if spent:
+                    continue  # set one aside; others may be due behind it
                 break
             done: list[int] = []
             with memo.batch():

@@ -160,7 +160,7 @@ def test_a_dead_workers_lease_runs_out_and_another_worker_takes_the_event(
 ):
     monkeypatch.setattr(outbox, "kick", lambda: None)
     bus.publish(Moved(ticket_id=11, changes=()))
-    claimed = outbox._claim(10)  # a worker claims the row, then dies before delivering it
+    claimed, _ = outbox._claim(10)  # a worker claims the row, then dies before delivering it
     assert [r.topic for r in claimed] == [bus.topic_of(Moved)]
     assert outbox.outbox_drain() == 0  # leased: nobody else takes it meanwhile
     frozen_clock.advance(seconds=outbox.LEASE.total_seconds() + 1)
@@ -283,3 +283,40 @@ def test_the_operator_command_lists_failed_events_and_retries_them(monkeypatch, 
     finally:
         bus.unsubscribe(Moved, broken)
         bus.unsubscribe(Moved, got.append)
+
+
+class WorkerDied(BaseException):
+    """What no exception handler sees: the process is gone (killed, out of memory)."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_that_keeps_killing_the_worker_is_set_aside_and_the_rest_are_delivered(
+    frozen_clock, monkeypatch
+):
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+    got: list[int] = []
+
+    def handler(event: Moved) -> None:
+        if event.ticket_id == 2:
+            raise WorkerDied
+        got.append(event.ticket_id)
+
+    bus.subscribe(Moved, handler, deferred=True)
+    try:
+        for n in range(5):
+            bus.publish(Moved(ticket_id=n, changes=()))
+        crashes = 0
+        for _ in range(40):  # a supervisor restarts the worker; leases run out meanwhile
+            try:
+                outbox.outbox_drain()
+            except WorkerDied:
+                crashes += 1
+            frozen_clock.advance(seconds=outbox.LEASE.total_seconds() + 1)
+            if not outbox.outbox_due():
+                break
+    finally:
+        bus.unsubscribe(Moved, handler)
+    assert sorted(set(got)) == [0, 1, 3, 4]
+    poison = OutboxEvent.objects.get()
+    assert poison.failed_at is not None and "worker stopped" in poison.last_error
+    assert crashes == outbox.MAX_ATTEMPTS
