@@ -165,6 +165,24 @@ def _running_clock_ids(queryset: QuerySet[Ticket], limit: int) -> list[int] | No
     return None
 
 
+def _clockless_ids(queryset: QuerySet[Ticket], limit: int) -> list[int]:
+    """The first ``limit`` tickets without a running clock in queue order (higher priority,
+    then oldest), one priority at a time: each is a range read of the active tickets' index on
+    (priority, created_at, id) that stops at ``limit``, instead of ranking every clockless
+    ticket the viewer may see with a CASE expression no index can serve."""
+    ids: list[int] = []
+    for priority in sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__, reverse=True):
+        if len(ids) >= limit:
+            break
+        ids += (
+            queryset.filter(sla__next_due_at__isnull=True, priority=priority)
+            .prefetch_related(None)
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)[: limit - len(ids)]
+        )
+    return ids
+
+
 def tickets_most_urgent(*, queryset: QuerySet[Ticket], limit: int) -> list[Ticket]:
     """The first ``limit`` tickets of ``tickets_by_urgency(queryset)``, in that order.
 
@@ -182,9 +200,7 @@ def tickets_most_urgent(*, queryset: QuerySet[Ticket], limit: int) -> list[Ticke
             .values_list("id", flat=True)[:limit]
         )
     if len(ids) < limit:
-        ids += tickets_by_urgency(queryset.filter(sla__next_due_at__isnull=True)).prefetch_related(
-            None
-        ).values_list("id", flat=True)[: limit - len(ids)]
+        ids += _clockless_ids(queryset, limit - len(ids))
     if not ids:
         return []
     by_id = {t.pk: t for t in queryset.filter(pk__in=ids).order_by()}

@@ -70,6 +70,13 @@ class Ticket(models.Model):
             # A customer's tickets in inbox order (customer page, API ?customer=): without it a
             # customer with thousands of tickets walked the wrong index (34 ms at 2,305).
             models.Index(fields=["customer", "-updated_at", "-id"], name="ticket_customer_updated"),
+            # The priority queue's tickets without a running SLA clock, one priority at a time,
+            # oldest first (sla.selectors._clockless_ids).
+            models.Index(
+                fields=["priority", "created_at", "id"],
+                condition=models.Q(status__in=sorted(ACTIVE_STATUSES)),
+                name="ticket_active_priority_age",
+            ),
             models.Index(fields=["-updated_at"], name="ticket_updated"),
             # Partial indexes over the open backlog only (~4% of rows at 1M tickets): the inbox
             # views filter on status IN (active), which the indexes above can only serve by
