@@ -12,6 +12,7 @@ import statistics
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def setup_django() -> None:
@@ -90,3 +91,41 @@ def git_revision() -> str:
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+def bench_staff() -> dict[str, Any]:
+    """The benchmarks' viewers, made if missing: a supervisor, an agent restricted to the
+    Billing team, and the agent with the most open assigned tickets (from the seed). Returns
+    {"supervisor", "restricted", "billing", "agent", "agent_open"}."""
+    from django.db.models import Count
+
+    from helpline.accounts.choices import Role
+    from helpline.accounts.models import Team, User
+    from helpline.accounts.services import team_create, user_create
+    from helpline.tickets.choices import ACTIVE_STATUSES
+    from helpline.tickets.models import Ticket
+
+    def staff(email: str, role: str, restricted: bool = False, team: Team | None = None) -> User:
+        user = User.objects.filter(email=email).first()
+        return user or user_create(
+            email=email, name=email.split("@")[0], password=None, role=role,
+            teams=[team] if team else [], restricted_to_teams=restricted,
+        )
+
+    billing = team_create(name="Billing")
+    busiest = (
+        Ticket.objects.filter(status__in=ACTIVE_STATUSES, assignee__isnull=False)
+        .values("assignee")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    if busiest is None:
+        raise SystemExit("No assigned open tickets: seed first (helpline manage seed --tickets N)")
+    return {
+        "supervisor": staff("bench-supervisor@bench.helpline.test", Role.SUPERVISOR),
+        "restricted": staff("bench-restricted@bench.helpline.test", Role.AGENT, True, billing),
+        "billing": billing,
+        "agent": User.objects.get(pk=busiest["assignee"]),
+        "agent_open": busiest["n"],
+    }

@@ -17,7 +17,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from _foundation import database, describe, git_revision, machine, percentile, setup_django
+from _foundation import (
+    bench_staff,
+    database,
+    describe,
+    git_revision,
+    machine,
+    percentile,
+    setup_django,
+)
 
 
 class _DbTimer:
@@ -47,11 +55,9 @@ def main() -> None:
     setup_django()
 
     from django.db import connection
-    from django.db.models import Count, Max, Min
+    from django.db.models import Max, Min
 
-    from helpline.accounts.choices import Role
-    from helpline.accounts.models import Team, User
-    from helpline.accounts.services import team_create, user_create
+    from helpline.accounts.models import User
     from helpline.customers.models import Identity
     from helpline.customers.selectors import customer_detail_queryset, customer_get_by_email
     from helpline.tickets.choices import ACTIVE_STATUSES
@@ -71,30 +77,12 @@ def main() -> None:
     print(f"machine:  {machine()}")
     print(f"database: {database()}")
 
-    def staff(email: str, role: Role, restricted: bool = False, team: Team | None = None) -> User:
-        user = User.objects.filter(email=email).first()
-        return user or user_create(
-            email=email, name=email.split("@")[0], password=None, role=role,
-            teams=[team] if team else [], restricted_to_teams=restricted,
-        )
-
-    supervisor = staff("bench-supervisor@bench.helpline.test", Role.SUPERVISOR)
-    billing = team_create(name="Billing")
-    restricted = staff("bench-restricted@bench.helpline.test", Role.AGENT, True, billing)
-    busiest = (
-        Ticket.objects.filter(status__in=ACTIVE_STATUSES, assignee__isnull=False)
-        .values("assignee")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-        .first()
-    )
-    if busiest is None:
-        raise SystemExit("No assigned open tickets: seed first (helpline manage seed --tickets N)")
-    agent = User.objects.get(pk=busiest["assignee"])
+    people = bench_staff()
+    supervisor, restricted, agent = people["supervisor"], people["restricted"], people["agent"]
     open_total = Ticket.objects.filter(status__in=ACTIVE_STATUSES).count()
     print(
         f"inbox:    {open_total:,} open tickets; 'mine' for {agent.email} "
-        f"({busiest['n']:,} open assigned); page size {args.page}\n"
+        f"({people['agent_open']:,} open assigned); page size {args.page}\n"
     )
 
     def page(actor: User, view: str) -> Callable[[], Any]:

@@ -41,7 +41,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from _foundation import database, git_revision, machine, percentile, setup_django
+from _foundation import bench_staff, database, git_revision, machine, percentile, setup_django
 
 LOAD_PANEL = re.compile(r"<[^>]*hx-trigger=\"load\"[^>]*>")
 HX_GET = re.compile(r"hx-get=\"([^\"]+)\"")
@@ -265,9 +265,7 @@ def main() -> None:
     from django.db import transaction
     from django.db.models import Count, Max, Min
 
-    from helpline.accounts.choices import Role
-    from helpline.accounts.models import Team, User
-    from helpline.accounts.services import team_create, user_create
+    from helpline.accounts.models import User
     from helpline.core import clock
     from helpline.customers.models import Customer
     from helpline.tickets.choices import ACTIVE_STATUSES, Direction, EventKind
@@ -286,24 +284,10 @@ def main() -> None:
           f"CONN_MAX_AGE={settings.DATABASES['default'].get('CONN_MAX_AGE')}, "
           f"pool={settings.DATABASES['default'].get('OPTIONS', {}).get('pool')}")
 
-    def staff(email: str, role: Role, restricted: bool = False, team: Team | None = None) -> User:
-        user = User.objects.filter(email=email).first()
-        return user or user_create(
-            email=email, name=email.split("@")[0], password=None, role=role,
-            teams=[team] if team else [], restricted_to_teams=restricted,
-        )
-
-    supervisor = staff("bench-supervisor@bench.helpline.test", Role.SUPERVISOR)
-    billing = team_create(name="Billing")
-    restricted = staff("bench-restricted@bench.helpline.test", Role.AGENT, True, billing)
-    busiest = (
-        Ticket.objects.filter(status__in=ACTIVE_STATUSES, assignee__isnull=False)
-        .values("assignee").annotate(n=Count("id")).order_by("-n").first()
-    )
-    if busiest is None:
-        raise SystemExit("No assigned open tickets: seed first (helpline manage seed --tickets N)")
-    agent = User.objects.get(pk=busiest["assignee"])
-    print(f"users:    agent {agent.email} ({busiest['n']:,} open assigned), supervisor "
+    people = bench_staff()
+    supervisor, restricted, billing = people["supervisor"], people["restricted"], people["billing"]
+    agent = people["agent"]
+    print(f"users:    agent {agent.email} ({people['agent_open']:,} open assigned), supervisor "
           f"{supervisor.email}, restricted {restricted.email} (team {billing.name})")
 
     sessions: list[str] = []
