@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -25,6 +26,9 @@ from helpline.connectors.email.smtp_server import SmtpListener, start_listener
 
 REPO = Path(__file__).resolve().parents[5]
 CORPORA = Path(os.environ.get("HELPLINE_CORPORA_DIR", REPO / ".cache" / "corpora"))
+
+if TYPE_CHECKING:
+    from helpline.connectors.email.tests.dovecot import Dovecot
 
 
 def free_port() -> int:
@@ -150,3 +154,13 @@ def dovecot_server():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def folder(dovecot_server: Dovecot) -> Iterator[str]:
+    """A fresh IMAP folder on the test Dovecot, removed afterwards."""
+    from helpline.connectors.email.tests.imap_helpers import delete_folder, new_folder
+
+    name = new_folder(dovecot_server)
+    yield name
+    delete_folder(dovecot_server, name)

@@ -17,19 +17,10 @@ from helpline.connectors.email.models import InboundEmail, Mailbox
 from helpline.connectors.email.tests.factories import raw_email
 from helpline.connectors.email.tests.imap_helpers import (
     append,
-    delete_folder,
-    new_folder,
     seen_flags,
 )
 from helpline.connectors.email.tests.tlsutil import make_pki
 from helpline.tickets.models import Ticket
-
-
-@pytest.fixture
-def folder(dovecot_server):
-    name = new_folder(dovecot_server)
-    yield name
-    delete_folder(dovecot_server, name)
 
 
 def _mailbox(url: str, address: str = "tls@example.org") -> Mailbox:

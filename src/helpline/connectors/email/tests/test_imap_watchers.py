@@ -12,7 +12,6 @@ import sys
 import time
 from datetime import timedelta
 
-import pytest
 from django.db import OperationalError
 
 from helpline.connectors.email import imap, services
@@ -24,13 +23,6 @@ from helpline.core import clock
 from helpline.tickets.models import Ticket
 
 HELPLINE = [sys.executable, "-m", "helpline.cli"]
-
-
-@pytest.fixture
-def folder(dovecot_server):
-    name = new_folder(dovecot_server)
-    yield name
-    delete_folder(dovecot_server, name)
 
 
 def _wait(predicate, timeout: float) -> float | None:

@@ -23,7 +23,7 @@ from helpline.connectors.email import imap, services
 from helpline.connectors.email.conf import parse_smtp_url
 from helpline.connectors.email.models import Mailbox
 from helpline.connectors.email.tests.factories import raw_email
-from helpline.connectors.email.tests.imap_helpers import append, delete_folder, new_folder
+from helpline.connectors.email.tests.imap_helpers import append
 from helpline.core import crypto
 from helpline.tickets.models import Ticket
 
@@ -48,13 +48,6 @@ def _stored(pk: int) -> tuple[str, str]:
 def _api(user) -> Client:
     _, token = api_token_create(user=user, name="t")
     return Client(headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-def folder(dovecot_server):
-    name = new_folder(dovecot_server)
-    yield name
-    delete_folder(dovecot_server, name)
 
 
 def test_credentials_are_encrypted_in_the_database_and_clear_to_the_services(db):

@@ -5,25 +5,14 @@ never repeats the token."""
 
 from __future__ import annotations
 
-import pytest
-
 from helpline.connectors.email import imap, services
 from helpline.connectors.email.models import InboundEmail
 from helpline.connectors.email.tests.factories import raw_email
 from helpline.connectors.email.tests.imap_helpers import (
     append,
-    delete_folder,
-    new_folder,
     seen_flags,
 )
 from helpline.tickets.models import Ticket
-
-
-@pytest.fixture
-def folder(dovecot_server):
-    name = new_folder(dovecot_server)
-    yield name
-    delete_folder(dovecot_server, name)
 
 
 def test_a_mailbox_with_an_oauth_token_fetches_mail_over_tls(
