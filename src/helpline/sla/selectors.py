@@ -141,7 +141,7 @@ def _running_clock_ids(queryset: QuerySet[Ticket], limit: int) -> list[int] | No
     clocks = TicketSla.objects.filter(next_due_at__isnull=False).order_by(
         "next_due_at", "ticket_id"
     )
-    for per_ticket in _CLOCK_WINDOWS:
+    for step, per_ticket in enumerate(_CLOCK_WINDOWS):
         window = limit * per_ticket
         edge = list(clocks.values_list("next_due_at", flat=True)[window - 1 : window])
         rows = list(
@@ -162,6 +162,11 @@ def _running_clock_ids(queryset: QuerySet[Ticket], limit: int) -> list[int] | No
             return [pk for pk, _ in rows]
         if len(rows) == limit:
             return None  # a tie at the edge: a wider window would not settle it cheaply
+        wider = _CLOCK_WINDOWS[step + 1] if step + 1 < len(_CLOCK_WINDOWS) else None
+        if wider is not None and len(rows) * wider // per_ticket < limit:
+            # The viewer sees so little of this window that the wider one would likely not
+            # fill the page either: go straight to the full ordering of her share.
+            return None
     return None
 
 
