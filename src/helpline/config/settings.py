@@ -185,7 +185,10 @@ else:
         "name": "helpline",
         "filename": str(DATA_DIR / "tasks.sqlite3"),
         "immediate": env_bool("HELPLINE_TASKS_IMMEDIATE", default=HELPLINE_ENV == "test"),
-        "consumer": {"workers": WORKERS, "worker_type": "thread"},
+        # The SQLite queue is polled (Redis blocks on its list): an idle consumer backs off to
+        # half a second at most, not Huey's 10 s, so a new email or ticket's follow-up work
+        # starts within a second (a few cheap reads a second while idle).
+        "consumer": {"workers": WORKERS, "worker_type": "thread", "max_delay": 0.5},
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
