@@ -23,7 +23,7 @@ import functools
 import logging
 import typing
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -36,6 +36,8 @@ Handler = Callable[[Any], None]
 
 _inline: dict[type, list[Handler]] = defaultdict(list)
 _deferred: dict[type, list[Handler]] = defaultdict(list)
+# Deferred handlers that take a whole batch of events at once (a list, in outbox order).
+_deferred_batch: dict[type, list[Callable[[Sequence[Any]], None]]] = defaultdict(list)
 _types: dict[str, type] = {}
 
 
@@ -58,31 +60,43 @@ def subscribe(event_type: type[E], handler: Callable[[E], None], *, deferred: bo
     _types[topic_of(event_type)] = event_type
 
 
+def subscribe_batch(event_type: type[E], handler: Callable[[Sequence[E]], None]) -> None:
+    """Register a deferred ``handler`` that receives the events of one outbox batch together
+    (for work that is much cheaper in bulk); it runs after the batch's per-event handlers."""
+    if not dataclasses.is_dataclass(event_type):
+        raise TypeError(f"{event_type!r} must be a dataclass to be delivered through the outbox")
+    handlers = _deferred_batch[event_type]
+    if handler not in handlers:
+        handlers.append(handler)
+    _types[topic_of(event_type)] = event_type
+
+
 def unsubscribe_all() -> None:
     """Forget every subscriber (a benchmark measuring one app's path alone)."""
     _inline.clear()
     _deferred.clear()
+    _deferred_batch.clear()
 
 
 def unsubscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
-    for table in (_inline, _deferred):
+    for table in (_inline, _deferred, _deferred_batch):
         if handler in table.get(event_type, ()):
-            table[event_type].remove(handler)
+            table[event_type].remove(handler)  # type: ignore[arg-type]
 
 
 @contextmanager
 def suspended() -> Iterator[None]:
     """No subscriber at all inside the block (benchmarks measuring a write alone)."""
     saved = {k: list(v) for k, v in _inline.items()}, {k: list(v) for k, v in _deferred.items()}
-    _inline.clear()
-    _deferred.clear()
+    saved_batch = {k: list(v) for k, v in _deferred_batch.items()}
+    unsubscribe_all()
     try:
         yield
     finally:
-        _inline.clear()
-        _deferred.clear()
+        unsubscribe_all()
         _inline.update(saved[0])
         _deferred.update(saved[1])
+        _deferred_batch.update(saved_batch)
 
 
 def subscribers() -> dict[str, list[str]]:
@@ -93,9 +107,10 @@ def subscribers() -> dict[str, list[str]]:
         return f"{handler.__module__}.{getattr(handler, '__qualname__', repr(handler))}"
 
     wiring: dict[str, list[str]] = {}
-    for event_type in sorted(set(_inline) | set(_deferred), key=topic_of):
+    for event_type in sorted(set(_inline) | set(_deferred) | set(_deferred_batch), key=topic_of):
         names = [name(h) for h in _inline.get(event_type, ())]
         names += [f"{name(h)} (deferred)" for h in _deferred.get(event_type, ())]
+        names += [f"{name(h)} (deferred, batch)" for h in _deferred_batch.get(event_type, ())]
         if names:
             wiring[topic_of(event_type)] = names
     return wiring
@@ -109,7 +124,9 @@ def publish(*events: object) -> None:
     logged with its traceback and does not stop the others: the write that raised the event has
     already committed.
     """
-    outgoing = [event for event in events if _deferred.get(type(event))]
+    outgoing = [
+        event for event in events if _deferred.get(type(event)) or _deferred_batch.get(type(event))
+    ]
     if outgoing:
         from helpline.core import outbox
 
@@ -132,6 +149,11 @@ def _deliver_inline(event: object) -> None:
 def deferred_handlers(topic: str) -> list[Handler]:
     event_type = _types.get(topic)
     return list(_deferred.get(event_type, ())) if event_type is not None else []
+
+
+def deferred_batch_handlers(topic: str) -> list[Callable[[Sequence[Any]], None]]:
+    event_type = _types.get(topic)
+    return list(_deferred_batch.get(event_type, ())) if event_type is not None else []
 
 
 def event_from_payload(topic: str, payload: dict[str, Any]) -> object:

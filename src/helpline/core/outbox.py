@@ -88,12 +88,15 @@ def _claim(limit: int) -> tuple[list[OutboxEvent], int]:
     return rows, len(spent)
 
 
+_UNREADABLE = "cannot rebuild the event"
+
+
 def _deliver(row: OutboxEvent) -> str:
     """Hand one event to each deferred handler; returns the errors, empty when all succeeded."""
     try:
         event = bus.event_from_payload(row.topic, row.payload)
     except Exception as exc:  # an event class renamed or removed since the row was written
-        return f"cannot rebuild the event: {exc!r}"
+        return f"{_UNREADABLE}: {exc!r}"
     errors = []
     for handler in bus.deferred_handlers(row.topic):
         try:
@@ -102,6 +105,28 @@ def _deliver(row: OutboxEvent) -> str:
             logger.exception("deferred handler %r failed for outbox event %s", handler, row.pk)
             errors.append(f"{getattr(handler, '__qualname__', handler)}: {exc!r}")
     return "\n".join(errors)
+
+
+def _deliver_batches(rows: list[OutboxEvent], errors: dict[int, str]) -> None:
+    """Hand each topic's events of this batch to its batch handlers, in outbox order; a failing
+    batch handler fails (and retries) every event it was given."""
+    by_topic: dict[str, list[OutboxEvent]] = {}
+    for row in rows:
+        by_topic.setdefault(row.topic, []).append(row)
+    for topic, group in by_topic.items():
+        handlers = bus.deferred_batch_handlers(topic)
+        if not handlers:
+            continue
+        rebuilt = [row for row in group if not errors[row.pk].startswith(_UNREADABLE)]
+        events = [bus.event_from_payload(row.topic, row.payload) for row in rebuilt]
+        for handler in handlers:
+            try:
+                handler(events)
+            except Exception as exc:
+                logger.exception("deferred batch handler %r failed", handler)
+                message = f"{getattr(handler, '__qualname__', handler)}: {exc!r}"
+                for row in rebuilt:
+                    errors[row.pk] = "\n".join(filter(None, [errors[row.pk], message]))
 
 
 def outbox_drain(*, budget: float = DRAIN_BUDGET, batch: int = BATCH) -> int:
@@ -119,8 +144,10 @@ def outbox_drain(*, budget: float = DRAIN_BUDGET, batch: int = BATCH) -> int:
                 break
             done: list[int] = []
             with memo.batch():
-                errors = [(row, _deliver(row)) for row in rows]
-            for row, error in errors:
+                errors = {row.pk: _deliver(row) for row in rows}
+                _deliver_batches(rows, errors)
+            for row in rows:
+                error = errors[row.pk]
                 if not error:
                     done.append(row.pk)
                     continue

@@ -11,13 +11,16 @@ late, gives the same result. A failure is logged by the bus; the next event or a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from helpline.core import bus
-from helpline.sla.services import ticket_sla_recompute
+from helpline.sla.services import ticket_sla_recompute, tickets_sla_open
 from helpline.tickets.events import MessageReceived, ReplyAdded, TicketChanged, TicketOpened
 
 
-def on_ticket_opened(event: TicketOpened) -> None:
-    ticket_sla_recompute(ticket_id=event.ticket_id)
+def on_tickets_opened(events: Sequence[TicketOpened]) -> None:
+    """Deferred, a batch at a time: the clocks of the new tickets of one outbox batch in bulk."""
+    tickets_sla_open(ticket_ids=[event.ticket_id for event in events])
 
 
 def on_message_received(event: MessageReceived) -> None:
@@ -43,7 +46,7 @@ def on_ticket_changed(event: TicketChanged) -> None:
 
 
 def register() -> None:
-    bus.subscribe(TicketOpened, on_ticket_opened, deferred=True)
+    bus.subscribe_batch(TicketOpened, on_tickets_opened)
     bus.subscribe(MessageReceived, on_message_received, deferred=True)
     bus.subscribe(ReplyAdded, on_reply_added)
     bus.subscribe(TicketChanged, on_ticket_changed)

@@ -143,6 +143,35 @@ def _store(ticket: Ticket, computed: Computed, now: datetime) -> TicketSla:
     return row
 
 
+def tickets_sla_open(*, ticket_ids: Sequence[int], now: datetime | None = None) -> None:
+    """The first clocks of newly opened tickets, in bulk: policies, histories and the new rows
+    in a handful of statements for the whole batch. A ticket that already has a row (a promise
+    recorded first, a redelivered event, a change recomputed meanwhile) takes the careful
+    one-ticket path, and anything already due is raised at once, as a recompute would."""
+    now = now or clock.now()
+    have = set(
+        TicketSla.objects.filter(ticket_id__in=ticket_ids).values_list("ticket_id", flat=True)
+    )
+    fresh = list(
+        Ticket.objects.filter(pk__in=[pk for pk in ticket_ids if pk not in have])
+        .select_related("customer__organisation")
+        .prefetch_related("tags")
+        .order_by("id")
+    )
+    try:
+        ticket_sla_recompute_many(tickets=fresh, now=now)
+    except IntegrityError:  # a row appeared meanwhile: one at a time, each path knows how
+        have |= {ticket.pk for ticket in fresh}
+    for ticket_id in sorted(have):
+        ticket_sla_recompute(ticket_id=ticket_id, now=now)
+    due = TicketSla.objects.filter(
+        ticket_id__in=[ticket.pk for ticket in fresh if ticket.pk not in have],
+        next_check_at__lte=now,
+    )
+    for row in due:  # opened with a clock already past due (an import, a delayed delivery)
+        _check_row(row, now)
+
+
 def ticket_sla_recompute_many(
     *,
     tickets: Sequence[Ticket],

@@ -320,3 +320,51 @@ def test_an_event_that_keeps_killing_the_worker_is_set_aside_and_the_rest_are_de
     poison = OutboxEvent.objects.get()
     assert poison.failed_at is not None and "worker stopped" in poison.last_error
     assert crashes == outbox.MAX_ATTEMPTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_subscriber_gets_a_batch_s_events_together_and_in_order(monkeypatch):
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+    batches: list[list[int]] = []
+
+    def bulk(events) -> None:
+        batches.append([e.ticket_id for e in events])
+
+    bus.subscribe_batch(Moved, bulk)
+    try:
+        assert bus.subscribers()[bus.topic_of(Moved)] == [
+            f"{__name__}.test_a_batch_subscriber_gets_a_batch_s_events_together_and_in_order"
+            ".<locals>.bulk (deferred, batch)"
+        ]
+        for n in range(5):
+            bus.publish(Moved(ticket_id=n, changes=()))
+        assert outbox.outbox_drain(batch=3) == 5
+    finally:
+        bus.unsubscribe(Moved, bulk)
+    assert batches == [[0, 1, 2], [3, 4]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_batch_subscriber_retries_every_event_it_was_given(monkeypatch, frozen_clock):
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+    calls: list[int] = []
+
+    def bulk(events) -> None:
+        calls.append(len(events))
+        if len(calls) == 1:
+            raise RuntimeError("the bulk write failed")
+
+    bus.subscribe_batch(Moved, bulk)
+    try:
+        for n in range(3):
+            bus.publish(Moved(ticket_id=n, changes=()))
+        assert outbox.outbox_drain() == 0
+        assert all("the bulk write failed" in r.last_error for r in OutboxEvent.objects.all())
+        frozen_clock.advance(seconds=outbox.backoff(1).total_seconds())
+        delivered = 0
+        for _ in range(3):  # retried events go one at a time
+            delivered += outbox.outbox_drain()
+    finally:
+        bus.unsubscribe(Moved, bulk)
+    assert delivered == 3 and OutboxEvent.objects.count() == 0
+    assert calls == [3, 1, 1, 1]

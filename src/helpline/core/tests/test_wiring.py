@@ -23,7 +23,7 @@ EXPECTED_SUBSCRIBERS = {
         "helpline.routing.handlers.on_ticket_changed",
     ],
     "helpline.tickets.events.TicketOpened": [
-        "helpline.sla.handlers.on_ticket_opened (deferred)",
+        "helpline.sla.handlers.on_tickets_opened (deferred, batch)",
     ],
 }
 

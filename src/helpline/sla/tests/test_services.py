@@ -262,6 +262,27 @@ def test_reply_after_due_before_the_tick_is_still_a_breach(frozen, agent):
     assert sla(ticket).first_response_breached_at is not None
 
 
+def test_a_ticket_opened_already_past_its_target_is_breached_at_once(frozen):
+    make_policy(first=60)
+    ticket = make_ticket(created_at=frozen.current - timedelta(hours=2))
+    row = sla(ticket)
+    assert row.first_response_due_at == frozen.current - timedelta(hours=1)
+    assert row.first_response_breached_at is not None
+
+
+def test_new_tickets_clocks_in_bulk_match_the_one_ticket_path(frozen):
+    from helpline.sla.services import ticket_sla_recompute, tickets_sla_open
+
+    make_policy(first=60)
+    tickets = [make_ticket(subject=f"Bulk {n}") for n in range(3)]
+    expected = {t.pk: sla(t).first_response_due_at for t in tickets}
+    TicketSla.objects.filter(ticket__in=tickets).delete()
+    tickets_sla_open(ticket_ids=[t.pk for t in tickets])
+    assert {t.pk: sla(t).first_response_due_at for t in tickets} == expected
+    ticket_sla_recompute(ticket_id=tickets[0].pk)  # and the careful path agrees
+    assert sla(tickets[0]).first_response_due_at == expected[tickets[0].pk]
+
+
 def test_an_out_of_office_reply_starts_no_clock(frozen, agent):
     make_policy()
     ticket = make_ticket()
