@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -178,6 +179,19 @@ def _policy_initial(policy: SlaPolicy) -> dict[str, Any]:
     return initial
 
 
+def _saved(form: forms.Form, save: Callable[[], object]) -> HttpResponse | None:
+    """Run an admin form's ``save``: back to the SLA page when it worked, else None with the
+    service's message on the form (a non-admin gets the same 404 as a missing page)."""
+    try:
+        save()
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except HelplineError as exc:
+        form.add_error(None, exc.message)
+        return None
+    return HttpResponseRedirect(reverse("web:sla_index"))
+
+
 @require_http_methods(["GET", "POST"])
 @agent_required
 def policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpResponse:
@@ -201,8 +215,9 @@ def policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpRespo
                 for p in Priority.values
                 if any(data[f"{t}_{p}"] for t in ("first_response", "next_response", "resolution"))
             ]
-            try:
-                policy_save(
+            saved = _saved(
+                form,
+                lambda: policy_save(
                     actor=current_agent(request),
                     policy=policy,
                     name=data["name"],
@@ -220,13 +235,10 @@ def policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpRespo
                     escalate_raise_priority=data["escalate_raise_priority"],
                     escalate_notify_email=data["escalate_notify_email"],
                     escalate_team_id=data["escalate_team"].pk if data["escalate_team"] else None,
-                )
-            except PermissionDenied as exc:
-                raise Http404 from exc
-            except HelplineError as exc:
-                form.add_error(None, exc.message)
-            else:
-                return HttpResponseRedirect(reverse("web:sla_index"))
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         form = PolicyForm(initial=_policy_initial(policy) if policy else None)
     return render(request, "web/sla/policy_form.html", {"form": form, "policy": policy})
@@ -249,8 +261,9 @@ def calendar_edit(request: HttpRequest, calendar_id: int | None = None) -> HttpR
         form = CalendarForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                calendar_save(
+            saved = _saved(
+                form,
+                lambda: calendar_save(
                     actor=current_agent(request),
                     calendar=calendar,
                     name=data["name"],
@@ -258,13 +271,10 @@ def calendar_edit(request: HttpRequest, calendar_id: int | None = None) -> HttpR
                     always_open=data["always_open"],
                     intervals=data["hours"],
                     holidays=data["holidays"],
-                )
-            except PermissionDenied as exc:
-                raise Http404 from exc
-            except HelplineError as exc:
-                form.add_error(None, exc.message)
-            else:
-                return HttpResponseRedirect(reverse("web:sla_index"))
+                ),
+            )
+            if saved is not None:
+                return saved
     else:
         initial = None
         if calendar is not None:
