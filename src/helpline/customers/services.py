@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -135,6 +136,104 @@ def customer_get_or_create(*, ref: CustomerRef) -> tuple[Customer, bool]:
         if found is None:
             raise
         return found, False
+
+
+def customer_get_or_create_many(*, refs: Sequence[CustomerRef]) -> list[tuple[Customer, bool]]:
+    """``customer_get_or_create`` for many refs at once; results are in the order of ``refs``.
+
+    One query finds every known identity, and the new customers and their identities are two
+    multi-row inserts, whatever the number of refs. Refs that share an identity get the same
+    customer (``created`` is true for the first of them only). A ref without any identity
+    raises ValidationError before anything is written (validate each alone with
+    ``ref.identities()`` to answer its sender). Safe under concurrency: if another writer
+    creates one of these identities meanwhile, the new customers are rolled back and each
+    unknown ref is resolved alone, exactly as ``customer_get_or_create`` does.
+    """
+    wanted = [ref.identities() for ref in refs]
+    for pairs in wanted:
+        if not pairs:
+            raise ValidationError("A customer needs an email, phone, chat or social identity.")
+    known = _identities_known({pair for pairs in wanted for pair in pairs})
+    results: list[tuple[Customer, bool] | None] = [None] * len(refs)
+    unknown: list[int] = []
+    for index, (ref, pairs) in enumerate(zip(refs, wanted, strict=True)):
+        if any(pair in known for pair in pairs):
+            # Rare paths (a merged customer, a second identity to attach, a name to fill) go
+            # through the one-at-a-time service; the usual case costs nothing more here.
+            first = next(known[pair] for pair in pairs if pair in known)
+            simple = (
+                len(pairs) == 1
+                and first.customer.merged_into_id is None
+                and (first.customer.name or not ref.name)
+            )
+            results[index] = (
+                (first.customer, False) if simple else customer_get_or_create(ref=ref)
+            )
+        else:
+            unknown.append(index)
+    if unknown:
+        created = _customers_create_many(refs, wanted, unknown)
+        for index, result in zip(unknown, created, strict=True):
+            results[index] = result
+    return [result for result in results if result is not None]
+
+
+def _identities_known(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Identity]:
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in pairs:
+        by_kind.setdefault(kind, []).append(value)
+    query = Q()
+    for kind, values in by_kind.items():
+        query |= Q(kind=kind, value__in=values)
+    return {
+        (identity.kind, identity.value): identity
+        for identity in Identity.objects.select_related("customer").filter(query)
+    }
+
+
+def _customers_create_many(
+    refs: Sequence[CustomerRef], wanted: list[list[tuple[str, str]]], indexes: list[int]
+) -> list[tuple[Customer, bool]]:
+    """New customers for refs none of whose identities is known, refs sharing an identity
+    grouped into one customer."""
+    owner: dict[tuple[str, str], int] = {}  # identity -> group
+    groups: list[list[int]] = []
+    for index in indexes:
+        group = next((owner[pair] for pair in wanted[index] if pair in owner), None)
+        if group is None:
+            group = len(groups)
+            groups.append([])
+        groups[group].append(index)
+        for pair in wanted[index]:
+            owner.setdefault(pair, group)
+    customers = [
+        Customer(name=next(((refs[i].name or "").strip() for i in members if refs[i].name), ""))
+        for members in groups
+    ]
+    try:
+        with transaction.atomic():
+            Customer.objects.bulk_create(customers)
+            Identity.objects.bulk_create(
+                [
+                    Identity(
+                        customer=customers[group],
+                        kind=pair[0],
+                        value=pair[1],
+                        is_primary=pair == wanted[groups[group][0]][0],
+                    )
+                    for pair, group in owner.items()
+                ]
+            )
+    except IntegrityError:
+        # Another writer created one of these identities meanwhile: resolve each ref alone.
+        return [customer_get_or_create(ref=refs[index]) for index in indexes]
+    created: dict[int, Customer] = {}
+    results = []
+    for index in indexes:
+        group = next(owner[pair] for pair in wanted[index] if pair in owner)
+        results.append((customers[group], group not in created))
+        created.setdefault(group, customers[group])
+    return results
 
 
 def _customer_for(pairs: list[tuple[str, str]], ref: CustomerRef) -> Customer | None:

@@ -88,6 +88,39 @@ def _store_attachments(message: Message, attachments: Iterable[AttachmentIn]) ->
         attachment.save()
 
 
+@dataclass(frozen=True)
+class TicketOpenIn:
+    """One ticket to open with the customer's first message (see ``ticket_open``)."""
+
+    customer: Customer
+    channel: str
+    subject: str
+    body_text: str
+    body_html: str = ""
+    actor: User | None = None
+    external_id: str | None = None
+    priority: str = Priority.NORMAL
+    team: Team | None = None
+    tags: Sequence[str] = ()
+    attachments: Sequence[AttachmentIn] = ()
+    metadata: dict[str, object] | None = None
+    created_at: datetime | None = None
+
+
+def ticket_open_check(*, item: TicketOpenIn) -> None:
+    """Raise the ValidationError ``ticket_open`` would raise for ``item``, without touching the
+    database: a caller gathering many items checks each alone and answers its own sender."""
+    if item.channel not in Channel.values:
+        raise ValidationError(f"Unknown channel {item.channel!r}.", field="channel")
+    if item.priority not in Priority.values:
+        raise ValidationError(f"Unknown priority {item.priority!r}.", field="priority")
+    if len(item.body_text) > MAX_BODY or len(item.body_html) > MAX_BODY:
+        raise ValidationError(f"A message body may be at most {MAX_BODY} characters.", field="body")
+    if not item.body_text.strip() and not (item.body_html and sanitize_html(item.body_html)):
+        raise ValidationError("A ticket needs a message body.", field="body")
+    _tag_names(item.tags)
+
+
 def ticket_open(
     *,
     customer: Customer,
@@ -108,50 +141,111 @@ def ticket_open(
 
     ``actor`` is the agent who logged it on the customer's behalf (a phone call), if any.
     """
-    if channel not in Channel.values:
-        raise ValidationError(f"Unknown channel {channel!r}.", field="channel")
-    if priority not in Priority.values:
-        raise ValidationError(f"Unknown priority {priority!r}.", field="priority")
-    subject = " ".join(subject.split())[:MAX_SUBJECT] or "(no subject)"
-    text, html = _clean_body(body_text, body_html)
-    if not text and not html:
-        raise ValidationError("A ticket needs a message body.", field="body")
-    now = created_at or clock.now()
+    item = TicketOpenIn(
+        customer=customer,
+        channel=channel,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        actor=actor,
+        external_id=external_id,
+        priority=priority,
+        team=team,
+        tags=tuple(tags),
+        attachments=tuple(attachments),
+        metadata=metadata,
+        created_at=created_at,
+    )
+    return ticket_open_many(items=[item])[0][0]
+
+
+def ticket_open_many(*, items: Sequence[TicketOpenIn]) -> list[tuple[Ticket, Message]]:
+    """Open many tickets at once: one transaction (a savepoint inside the caller's) and one
+    multi-row insert per table, whatever the number of tickets; returns (ticket, first message)
+    in the order of ``items``.
+
+    Every item is checked before anything is written: the first invalid one raises its
+    ValidationError and nothing is written (callers that must answer each sender on its own run
+    ``ticket_open_check`` on each first). An ``external_id`` already stored (the same message
+    delivered twice) raises IntegrityError for the whole call; the caller retries those items
+    one by one to learn which. Each ticket raises ``TicketOpened`` and ``MessageReceived`` as
+    ``ticket_open`` does; their outbox rows are one insert.
+    """
+    for item in items:
+        ticket_open_check(item=item)
+    if not items:
+        return []
+    now = clock.now()
+    tickets: list[Ticket] = []
+    messages: list[Message] = []
+    for item in items:
+        subject = " ".join(item.subject.split())[:MAX_SUBJECT] or "(no subject)"
+        text, html = _clean_body(item.body_text, item.body_html)
+        at = item.created_at or now
+        tickets.append(
+            Ticket(
+                subject=subject,
+                channel=item.channel,
+                customer=item.customer,
+                priority=item.priority,
+                team=item.team,
+                created_at=at,
+                updated_at=at,
+                last_message_at=at,
+                message_count=1,
+            )
+        )
+        messages.append(
+            Message(
+                direction=Direction.INBOUND,
+                channel=item.channel,
+                author_customer=item.customer,
+                author_user=item.actor,
+                body_text=text,
+                body_html=html,
+                external_id=item.external_id,
+                metadata=item.metadata or {},
+                created_at=at,
+            )
+        )
     with transaction.atomic():
-        ticket = Ticket.objects.create(
-            subject=subject,
-            channel=channel,
-            customer=customer,
-            priority=priority,
-            team=team,
-            created_at=now,
-            updated_at=now,
-            last_message_at=now,
-            message_count=1,
+        Ticket.objects.bulk_create(tickets)
+        for ticket, message in zip(tickets, messages, strict=True):
+            message.ticket = ticket
+        Message.objects.bulk_create(messages)
+        for item, message in zip(items, messages, strict=True):
+            if item.attachments:
+                _store_attachments(message, item.attachments)
+        _tags_set_many(tickets, [item.tags for item in items])
+        TicketEvent.objects.bulk_create(
+            [
+                TicketEvent(
+                    ticket=ticket,
+                    actor=item.actor,
+                    kind=EventKind.CREATED,
+                    data={"channel": item.channel, "subject": ticket.subject},
+                    created_at=now,
+                )
+                for item, ticket in zip(items, tickets, strict=True)
+            ]
         )
-        message = Message.objects.create(
-            ticket=ticket,
-            direction=Direction.INBOUND,
-            channel=channel,
-            author_customer=customer,
-            author_user=actor,
-            body_text=text,
-            body_html=html,
-            external_id=external_id,
-            metadata=metadata or {},
-            created_at=now,
-        )
-        _store_attachments(message, attachments)
-        if tags:
-            ticket.tags.set(_tags(tags))
-        _event(ticket, actor, EventKind.CREATED, {"channel": channel, "subject": subject})
-        bus.publish(
-            TicketOpened(ticket_id=ticket.pk, customer_id=customer.pk, channel=channel),
-            MessageReceived(
-                ticket_id=ticket.pk, message_id=message.pk, channel=channel, opens_ticket=True
-            ),
-        )
-    return ticket
+        events: list[object] = []
+        for ticket, message in zip(tickets, messages, strict=True):
+            events.append(
+                TicketOpened(
+                    ticket_id=ticket.pk, customer_id=ticket.customer_id, channel=ticket.channel
+                )
+            )
+            events.append(
+                MessageReceived(
+                    ticket_id=ticket.pk,
+                    message_id=message.pk,
+                    channel=ticket.channel,
+                    opens_ticket=True,
+                )
+            )
+        bus.publish(*events)
+    return list(zip(tickets, messages, strict=True))
 
 
 def message_receive(
@@ -340,17 +434,39 @@ def note_add(
     return message
 
 
-def _tags(names: Iterable[str]) -> list[Tag]:
+def _tag_names(names: Iterable[str]) -> list[str]:
     cleaned = sorted({" ".join(n.strip().lower().split()) for n in names if n.strip()})
     for name in cleaned:
         if len(name) > 50:
             raise ValidationError(f"Tag {name[:20]!r}… is longer than 50 characters.", field="tags")
+    return cleaned
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    cleaned = _tag_names(names)
     if not cleaned:
         return []
     # Two queries whatever the number of tags: create the missing names (a concurrent creator
     # of the same name is absorbed by the unique constraint), then read them all back.
     Tag.objects.bulk_create([Tag(name=name) for name in cleaned], ignore_conflicts=True)
     return list(Tag.objects.filter(name__in=cleaned).order_by("name"))
+
+
+def _tags_set_many(tickets: Sequence[Ticket], names: Sequence[Sequence[str]]) -> None:
+    """Tag new tickets: the tags of all of them looked up (or created) together, then one
+    insert into the link table."""
+    wanted = [_tag_names(each) for each in names]
+    if not any(wanted):
+        return
+    by_name = {tag.name: tag for tag in _tags([n for each in wanted for n in each])}
+    link = Ticket.tags.through
+    link.objects.bulk_create(
+        [
+            link(ticket_id=ticket.pk, tag_id=by_name[name].pk)
+            for ticket, each in zip(tickets, wanted, strict=True)
+            for name in each
+        ]
+    )
 
 
 def ticket_update(

@@ -139,3 +139,119 @@ def test_tags_cost_the_same_queries_for_one_or_many(agent):
     assert one == many
     ticket = make_ticket(tags=["Refund", "refund ", "VIP"])
     assert list(ticket.tags.values_list("name", flat=True)) == ["refund", "vip"]
+
+
+def test_open_many_writes_each_table_once_and_matches_open(agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.core import bus
+    from helpline.customers.tests.factories import CustomerFactory
+    from helpline.tickets.events import MessageReceived
+    from helpline.tickets.services import TicketOpenIn, ticket_open_many
+
+    ann, bob = CustomerFactory(), CustomerFactory()
+    items = [
+        TicketOpenIn(customer=ann, channel="email", subject="  Late   parcel ", body_text="Where?"),
+        TicketOpenIn(
+            customer=bob,
+            channel="web",
+            subject="",
+            body_text="",
+            body_html="<p>hi<script>x()</script></p>",
+            actor=agent,
+            priority="high",
+            external_id="web-1",
+            tags=["Refund", "vip"],
+        ),
+        TicketOpenIn(
+            customer=ann, channel="phone", subject="Call", body_text="called", tags=["vip"]
+        ),
+    ]
+    seen: list[object] = []
+    bus.subscribe(MessageReceived, seen.append)
+    try:
+        with CaptureQueriesContext(connection) as ctx:
+            opened = ticket_open_many(items=items)
+    finally:
+        bus.unsubscribe(MessageReceived, seen.append)
+    inserts = [
+        q["sql"].split('"')[1] for q in ctx.captured_queries if q["sql"].startswith("INSERT")
+    ]
+    # one multi-row insert per table of this app, whatever the number of tickets, and one
+    # outbox insert for all six events (what follows is the other apps' reactions: tests
+    # deliver the outbox at commit)
+    assert sorted(n for n in inserts if n.startswith("tickets_")) == [
+        "tickets_message",
+        "tickets_tag",
+        "tickets_ticket",
+        "tickets_ticket_tags",
+        "tickets_ticketevent",
+    ]
+    assert inserts.count("core_outboxevent") == 1
+
+    tickets = [t for t, _ in opened]
+    assert [t.subject for t in tickets] == ["Late parcel", "(no subject)", "Call"]
+    assert [t.customer_id for t in tickets] == [ann.pk, bob.pk, ann.pk]
+    assert tickets[1].priority == "high"
+    first = opened[1][1]
+    first.refresh_from_db()
+    assert first.body_html == "<p>hi</p>"
+    assert first.author_user_id == agent.pk
+    assert first.external_id == "web-1"
+    assert sorted(tickets[1].tags.values_list("name", flat=True)) == ["refund", "vip"]
+    assert list(tickets[2].tags.values_list("name", flat=True)) == ["vip"]
+    for ticket in tickets:
+        assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED]
+        assert ticket.messages.count() == 1
+    assert [(e.ticket_id, e.opens_ticket) for e in seen] == [(t.pk, True) for t in tickets]
+
+
+def test_open_many_checks_every_item_before_writing(agent):
+    from helpline.customers.tests.factories import CustomerFactory
+    from helpline.tickets.models import Ticket
+    from helpline.tickets.services import TicketOpenIn, ticket_open_check, ticket_open_many
+
+    ann = CustomerFactory()
+    good = TicketOpenIn(customer=ann, channel="email", subject="ok", body_text="fine")
+    bad_channel = TicketOpenIn(customer=ann, channel="pigeon", subject="x", body_text="y")
+    empty = TicketOpenIn(
+        customer=ann, channel="email", subject="x", body_text=" ", body_html="<script>x</script>"
+    )
+    long_tag = TicketOpenIn(
+        customer=ann, channel="email", subject="x", body_text="y", tags=["t" * 60]
+    )
+    for bad, field in ((bad_channel, "channel"), (empty, "body"), (long_tag, "tags")):
+        with pytest.raises(ValidationError) as exc:
+            ticket_open_check(item=bad)
+        assert exc.value.field == field
+        with pytest.raises(ValidationError):
+            ticket_open_many(items=[good, bad])
+    assert Ticket.objects.count() == 0
+
+
+def test_open_many_refuses_a_stored_external_id_as_a_whole(agent):
+    from django.db import IntegrityError
+
+    from helpline.customers.tests.factories import CustomerFactory
+    from helpline.tickets.models import Ticket
+    from helpline.tickets.services import TicketOpenIn, ticket_open_many
+
+    ann = CustomerFactory()
+    ticket_open_many(
+        items=[
+            TicketOpenIn(
+                customer=ann, channel="email", subject="a", body_text="a", external_id="m-1"
+            )
+        ]
+    )
+    with pytest.raises(IntegrityError):
+        ticket_open_many(
+            items=[
+                TicketOpenIn(customer=ann, channel="email", subject="b", body_text="b"),
+                TicketOpenIn(
+                    customer=ann, channel="email", subject="c", body_text="c", external_id="m-1"
+                ),
+            ]
+        )
+    assert Ticket.objects.count() == 1
