@@ -10,6 +10,10 @@ left behind.
 
 Waking is coalesced: a process sends at most one wake-up per ``KICK_DELAY`` however many writes
 commit in that time, and a wake-up is only ever sent after the commits it covers.
+
+A handler may leave work for the end of its batch (``at_batch_end``): gathered from every event
+of the batch and done once, after all the batch's handlers ran, so it sees what they changed
+(the SLA's first clocks of new tickets come after routing set their team and priority).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Count, F, Min
@@ -28,6 +34,7 @@ from helpline.core import bus, clock, memo
 from helpline.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH = 200
 LEASE = timedelta(seconds=120)
@@ -91,6 +98,54 @@ def _claim(limit: int) -> tuple[list[OutboxEvent], int]:
 _UNREADABLE = "cannot rebuild the event"
 
 
+@dataclass
+class _Finisher:
+    work: Callable[[list[Any]], None]
+    items: dict[Any, None] = field(default_factory=dict)  # ordered, without duplicates
+    row_ids: set[int] = field(default_factory=set)
+
+
+# Set while a batch is delivered: the end-of-batch work gathered so far, and the outbox rows
+# whose handler is running (a failing finisher fails the rows that asked for it).
+_finishers: ContextVar[dict[str, _Finisher] | None] = ContextVar("outbox_finishers", default=None)
+_delivering: ContextVar[tuple[int, ...]] = ContextVar("outbox_delivering", default=())
+
+
+def at_batch_end(key: str, work: Callable[[list[T]], None], items: Iterable[T]) -> bool:
+    """Inside a deferred handler: gather ``items`` under ``key`` and call ``work(items)`` once
+    for the whole batch, after every handler of the batch ran (items in order, duplicates
+    dropped). Returns False outside an outbox delivery: the caller does the work itself.
+
+    If ``work`` raises, the events whose handlers gathered items are retried, like a failing
+    handler's."""
+    finishers = _finishers.get()
+    if finishers is None:
+        return False
+    finisher = finishers.setdefault(key, _Finisher(work=work))
+    finisher.items.update(dict.fromkeys(items))
+    finisher.row_ids.update(_delivering.get())
+    return True
+
+
+def batch_end_items(key: str) -> frozenset[Any]:
+    """The items gathered under ``key`` for the end of the current batch (empty outside one):
+    a reaction to a change can skip what the end of the batch will do anyway."""
+    finishers = _finishers.get()
+    finisher = finishers.get(key) if finishers is not None else None
+    return frozenset(finisher.items) if finisher is not None else frozenset()
+
+
+def _finish_batch(finishers: dict[str, _Finisher], errors: dict[int, str]) -> None:
+    for key, finisher in finishers.items():
+        try:
+            finisher.work(list(finisher.items))
+        except Exception as exc:
+            logger.exception("end-of-batch work %r failed", key)
+            message = f"{key}: {exc!r}"
+            for pk in finisher.row_ids:
+                errors[pk] = "\n".join(filter(None, [errors[pk], message]))
+
+
 def _deliver(row: OutboxEvent) -> str:
     """Hand one event to each deferred handler; returns the errors, empty when all succeeded."""
     try:
@@ -98,12 +153,16 @@ def _deliver(row: OutboxEvent) -> str:
     except Exception as exc:  # an event class renamed or removed since the row was written
         return f"{_UNREADABLE}: {exc!r}"
     errors = []
-    for handler in bus.deferred_handlers(row.topic):
-        try:
-            handler(event)
-        except Exception as exc:
-            logger.exception("deferred handler %r failed for outbox event %s", handler, row.pk)
-            errors.append(f"{getattr(handler, '__qualname__', handler)}: {exc!r}")
+    token = _delivering.set((row.pk,))
+    try:
+        for handler in bus.deferred_handlers(row.topic):
+            try:
+                handler(event)
+            except Exception as exc:
+                logger.exception("deferred handler %r failed for outbox event %s", handler, row.pk)
+                errors.append(f"{getattr(handler, '__qualname__', handler)}: {exc!r}")
+    finally:
+        _delivering.reset(token)
     return "\n".join(errors)
 
 
@@ -120,6 +179,7 @@ def _deliver_batches(rows: list[OutboxEvent], errors: dict[int, str]) -> None:
         rebuilt = [row for row in group if not errors[row.pk].startswith(_UNREADABLE)]
         events = [bus.event_from_payload(row.topic, row.payload) for row in rebuilt]
         for handler in handlers:
+            token = _delivering.set(tuple(row.pk for row in rebuilt))
             try:
                 handler(events)
             except Exception as exc:
@@ -127,6 +187,8 @@ def _deliver_batches(rows: list[OutboxEvent], errors: dict[int, str]) -> None:
                 message = f"{getattr(handler, '__qualname__', handler)}: {exc!r}"
                 for row in rebuilt:
                     errors[row.pk] = "\n".join(filter(None, [errors[row.pk], message]))
+            finally:
+                _delivering.reset(token)
 
 
 def outbox_drain(*, budget: float = DRAIN_BUDGET, batch: int = BATCH) -> int:
@@ -143,9 +205,16 @@ def outbox_drain(*, budget: float = DRAIN_BUDGET, batch: int = BATCH) -> int:
                     continue  # set one aside; others may be due behind it
                 break
             done: list[int] = []
-            with memo.batch():
-                errors = {row.pk: _deliver(row) for row in rows}
-                _deliver_batches(rows, errors)
+            finishers: dict[str, _Finisher] = {}
+            token = _finishers.set(finishers)
+            try:
+                with memo.batch():
+                    errors = {row.pk: _deliver(row) for row in rows}
+                    _deliver_batches(rows, errors)
+                    _finishers.set(None)  # work done at the end does its own work at once
+                    _finish_batch(finishers, errors)
+            finally:
+                _finishers.reset(token)
             for row in rows:
                 error = errors[row.pk]
                 if not error:
