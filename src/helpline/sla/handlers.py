@@ -13,14 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from helpline.core import bus
+from helpline.core import bus, outbox
 from helpline.sla.services import ticket_sla_recompute, tickets_sla_open
 from helpline.tickets.events import MessageReceived, ReplyAdded, TicketChanged, TicketOpened
 
+# The outbox's end-of-batch work that computes new tickets' first clocks.
+FIRST_CLOCKS = "sla.first_clocks"
+
+
+def _open(ticket_ids: list[int]) -> None:
+    tickets_sla_open(ticket_ids=ticket_ids)
+
 
 def on_tickets_opened(events: Sequence[TicketOpened]) -> None:
-    """Deferred, a batch at a time: the clocks of the new tickets of one outbox batch in bulk."""
-    tickets_sla_open(ticket_ids=[event.ticket_id for event in events])
+    """Deferred, a batch at a time: the clocks of the new tickets of one outbox batch in bulk,
+    at the end of the batch, once the other reactions to the new tickets (routing's team,
+    priority and tags, triage's priority) are in: the policy matches what they set, and their
+    changes need no recompute of their own (see on_ticket_changed)."""
+    ticket_ids = [event.ticket_id for event in events]
+    if not outbox.at_batch_end(FIRST_CLOCKS, _open, ticket_ids):
+        _open(ticket_ids)
 
 
 def on_message_received(event: MessageReceived) -> None:
@@ -41,8 +53,11 @@ _RELEVANT_CHANGES = frozenset({"status", "priority", "team", "tags", "customer"}
 
 
 def on_ticket_changed(event: TicketChanged) -> None:
-    if _RELEVANT_CHANGES.intersection(event.changes):
-        ticket_sla_recompute(ticket_id=event.ticket_id)
+    if not _RELEVANT_CHANGES.intersection(event.changes):
+        return
+    if event.ticket_id in outbox.batch_end_items(FIRST_CLOCKS):
+        return  # a new ticket's first clocks, computed at the end of this batch, include it
+    ticket_sla_recompute(ticket_id=event.ticket_id)
 
 
 def register() -> None:
