@@ -252,6 +252,9 @@ if _smtp_url:
 STAFF_EMAIL_ENABLED = bool(_smtp_url)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HELPLINE_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+# Most API ticket creates one web process writes in one transaction (group commit, ADR 0006);
+# 1 writes each alone.
+HELPLINE_API_GROUP_MAX = env_int("HELPLINE_API_GROUP_MAX", 32, minimum=1, maximum=1000)
 
 # Triage of inbound messages (docs/triage.md); values are validated in triage/conf.py.
 TRIAGE_PRIORITY = env_str("HELPLINE_TRIAGE_PRIORITY", "suggest")  # off | suggest | set
