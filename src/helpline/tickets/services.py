@@ -603,3 +603,96 @@ def message_delivery_set(*, message: Message, status: str, detail: str = "") -> 
     Message.objects.filter(pk=message.pk).update(
         delivery_status=status, delivery_detail=detail[:2000]
     )
+
+
+@dataclass(frozen=True)
+class AutomaticReplyIn:
+    """One automatic public reply (an acknowledgement) for ``reply_add_many``."""
+
+    ticket: Ticket
+    body_text: str
+    body_html: str = ""
+    metadata: dict[str, object] | None = None
+
+
+def reply_add_many(*, items: Sequence[AutomaticReplyIn]) -> list[Message]:
+    """Automatic public replies on many tickets at once (the email channel's acknowledgements
+    of a batch of new tickets): what ``reply_add(author=None, is_automatic=True)`` does for
+    each, in one transaction (a savepoint when nested) with a multi-row insert per table.
+
+    As with ``reply_add`` for an automatic reply: no status change, no first response, and each
+    reply raises ``ReplyAdded`` (automatic). Every item is checked before anything is written:
+    an empty body or a closed ticket raises for the whole call. The tickets given are updated
+    in memory (``updated_at``, ``last_message_at``, ``message_count``). Returns the messages in
+    the order of ``items``.
+    """
+    cleaned: list[tuple[str, str]] = []
+    for item in items:
+        text, html = _clean_body(item.body_text, item.body_html)
+        if not text and not html:
+            raise ValidationError("A reply cannot be empty.", field="body")
+        if item.ticket.status == Status.CLOSED:
+            raise InvalidTransition("A closed ticket cannot be replied to.")
+        cleaned.append((text, html))
+    if not items:
+        return []
+    now = clock.now()
+    messages = [
+        Message(
+            ticket=item.ticket,
+            direction=Direction.OUTBOUND,
+            channel=item.ticket.channel,
+            author_user=None,
+            body_text=text,
+            body_html=html,
+            is_automatic=True,
+            delivery_status=DeliveryStatus.QUEUED,
+            metadata=item.metadata or {},
+            created_at=now,
+        )
+        for item, (text, html) in zip(items, cleaned, strict=True)
+    ]
+    added: dict[int, int] = {}
+    for item in items:
+        added[item.ticket.pk] = added.get(item.ticket.pk, 0) + 1
+    by_count: dict[int, list[int]] = {}
+    for ticket_id, count in added.items():
+        by_count.setdefault(count, []).append(ticket_id)
+    with transaction.atomic():
+        Message.objects.bulk_create(messages)
+        for count, ticket_ids in by_count.items():  # one statement unless a ticket repeats
+            Ticket.objects.filter(pk__in=ticket_ids).update(
+                updated_at=now, last_message_at=now, message_count=F("message_count") + count
+            )
+        TicketEvent.objects.bulk_create(
+            [
+                TicketEvent(
+                    ticket=message.ticket,
+                    actor=None,
+                    kind=EventKind.MESSAGE,
+                    data={"message_id": message.pk, "direction": "outbound"},
+                    created_at=now,
+                )
+                for message in messages
+            ]
+        )
+        bus.publish(
+            *[
+                ReplyAdded(
+                    ticket_id=message.ticket_id,
+                    message_id=message.pk,
+                    channel=message.channel,
+                    author_id=None,
+                    automatic=True,
+                )
+                for message in messages
+            ]
+        )
+    refreshed: set[int] = set()
+    for item in items:
+        if id(item.ticket) not in refreshed:
+            refreshed.add(id(item.ticket))
+            item.ticket.updated_at = now
+            item.ticket.last_message_at = now
+            item.ticket.message_count += added[item.ticket.pk]
+    return messages
