@@ -17,7 +17,7 @@ from django.template.defaultfilters import linebreaks_filter as linebreaks
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince, timeuntil
 from django.utils.translation import get_language
@@ -181,6 +181,44 @@ def ticket_rows(tickets: Iterable[Ticket], *, with_sla: bool = False) -> list[Ti
             )
         )
     return rows
+
+
+def ticket_row_html(row: TicketRow) -> SafeString:
+    """One ``<tr>`` of the inbox table (``web/inbox/_results.html``), as its template wrote it:
+    fifty rows of a dozen cells cost ~900 template variable lookups, most of a page's CPU."""
+    tags = "".join([f' <span class="tag">{escape(tag)}</span>' for tag in row.tags])
+    if row.assignee:
+        assignee = format_html(
+            '<span class="avatar avatar-sm" title="{}">{}</span> {}',
+            row.assignee, row.assignee_initials, row.assignee,
+        )
+    else:
+        assignee = UNASSIGNED
+    team = format_html('<div class="sub">{}</div>', row.team) if row.team else ""
+    return format_html(
+        '\n      <tr class="row" data-ticket="{}">\n'
+        '        <td class="col-id muted">{}</td>\n'
+        '        <td class="col-subject"><a class="row-link" href="{}">{}</a>{}</td>\n'
+        '        <td class="col-customer">{}</td>\n'
+        '        <td><span class="channel channel-{}">{}</span></td>\n'
+        "        <td>{}</td>\n"
+        "        <td>{}</td>\n"
+        '        <td class="col-sla">{}</td>\n'
+        '        <td class="col-assignee">{}{}</td>\n'
+        '        <td class="col-time muted" title="{}">{}</td>\n'
+        "      </tr>\n    ",
+        row.id, row.id, row.url, row.subject, mark_safe(tags), row.customer, row.channel,
+        row.channel_label, row.status, row.priority, row.sla, assignee, team,
+        row.updated_exact, row.updated,
+    )
+
+
+UNASSIGNED = mark_safe('<span class="muted">Unassigned</span>')
+
+
+def ticket_rows_html(rows: Iterable[TicketRow]) -> SafeString:
+    """The inbox table's rows, printed by the template with one variable."""
+    return mark_safe("".join([ticket_row_html(row) for row in rows]))
 
 
 ATTACHMENT_ICON = mark_safe(

@@ -106,6 +106,62 @@ def test_queue_of_a_restricted_agent_keeps_to_her_teams(client, team_a):
     assert ids == [mine.pk]
 
 
+def test_queue_with_few_clocks_none_of_them_visible(client, team_a, monkeypatch):
+    """An install whose SLAs are new: a few running clocks, all on tickets a restricted agent
+    may not see. The queue reads the wider clock window (it holds every running clock, so it
+    is complete) instead of ordering her whole share, then her tickets without a clock."""
+    from helpline.accounts.tests.factories import TeamFactory
+    from helpline.sla import selectors as sla_selectors
+
+    monkeypatch.setattr(sla_selectors, "_CLOCK_WINDOWS", (1, 3))  # windows of 2 and 6 clocks
+    shipping = TeamFactory(name="Shipping")
+    hidden = [make_ticket(subject=f"Elsewhere {i}", team=shipping) for i in range(4)]
+    mine = [make_ticket(subject=f"Billing {i}", team=team_a, priority=p)
+            for i, p in enumerate(["low", "urgent", "normal"])]
+    restricted = UserFactory(restricted_to_teams=True)
+    restricted.teams.set([team_a])
+    client.force_login(restricted)
+    now = clock.now()
+    for i, ticket in enumerate(hidden):
+        TicketSla.objects.filter(ticket=ticket).update(next_due_at=now + timedelta(minutes=i))
+    TicketSla.objects.filter(ticket__in=mine).update(next_due_at=None)
+    real_ids = sla_selectors._running_clock_ids
+    answers: list[object] = []
+
+    def spy(queryset, limit):
+        found = real_ids(queryset, limit)
+        answers.append(None if found is None else list(found))
+        return found
+
+    monkeypatch.setattr(sla_selectors, "_running_clock_ids", spy)
+    html, queries = _get(client, "/")
+    assert answers[-1] == []  # settled by the windows: no full ordering of her share
+    ids = [int(x) for x in re.findall(r'data-ticket="(\d+)"', html)]
+    assert ids == [mine[1].pk, mine[2].pk, mine[0].pk]  # urgent, normal, low
+    # session, user, teams, her teams, two windows (edge and tickets each), the clockless ids
+    # (one range read per priority), the rows, their tags, presence
+    assert queries <= 15
+
+
+def test_open_statuses_are_listed_in_the_indexes_order(agent_client, restricted, client):
+    """PostgreSQL takes an IN list in another order than a partial index's predicate for a
+    second condition and squares its selectivity; the inbox lists the open statuses sorted,
+    as the indexes do, whatever the process's hash seed made of the frozenset."""
+    make_ticket(subject="Any")
+    client.force_login(restricted)
+    for c in (agent_client, client):
+        for url in ("/", "/?view=mine", "/?view=open", "/?view=unassigned", "/?view=breached",
+                    "/?view=breaching"):
+            c.get(url)
+            with CaptureQueriesContext(connection) as ctx:
+                assert c.get(url).status_code == 200
+            lists = [m for q in ctx.captured_queries
+                     for m in re.findall(r"\"status\" IN \(([^)]*)\)", q["sql"])]
+            assert lists, url
+            for found in lists:
+                assert found == "'new', 'on_hold', 'open', 'pending'", (url, found)
+
+
 def test_customer_page_queries_do_not_grow_with_tickets(agent_client):
     customer = CustomerFactory()
     make_ticket(customer=customer)

@@ -3,6 +3,7 @@ and the SLA views, most urgent first (priority queue, breaching soon, breached).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,17 +14,17 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from helpline.accounts.models import Team
+from helpline.accounts.models import Team, User
 from helpline.accounts.selectors import team_list
 from helpline.core import clock
 from helpline.customers.choices import Channel
 from helpline.sla.selectors import tickets_breached, tickets_breaching_soon, tickets_most_urgent
-from helpline.tickets.choices import Priority, Status
+from helpline.tickets.choices import ACTIVE_STATUSES, Priority, Status
 from helpline.tickets.models import Ticket
 from helpline.tickets.selectors import InboxView, TicketFilters, ticket_list
 from helpline.web.forms import INBOX_VIEW_CHOICES, URGENCY_VIEWS, InboxFilterForm
 from helpline.web.pagination import Page, page_by_time_and_id
-from helpline.web.presenters import ticket_rows
+from helpline.web.presenters import ticket_rows, ticket_rows_html
 from helpline.web.views.common import agent_required, current_agent, is_htmx
 
 PAGE_SIZE = 25
@@ -50,6 +51,26 @@ def _selects(teams: list[Team], data: dict[str, Any]) -> list[Select]:
 URGENCY_LIMIT = 50
 DEFAULT_VIEW = "queue"
 
+# The open statuses in one fixed order. ACTIVE_STATUSES is a frozenset: its order changes with
+# each process's string hash seed, and PostgreSQL compares IN lists as written. A list in
+# another order than the partial indexes' predicate (sorted) is taken for a second, independent
+# condition, its selectivity is squared (39,000 open tickets of 1 M estimated at 1,400) and the
+# planner reads every open ticket the viewer may see where an index range would do (restricted
+# agent's queue: 48 ms for one query in some processes, 1 ms in others).
+ACTIVE = sorted(ACTIVE_STATUSES)
+
+
+def _inbox_tickets(agent: User, view: str, filters: TicketFilters) -> QuerySet[Ticket]:
+    """``ticket_list`` for ``view`` with the open statuses in ``ACTIVE``'s order."""
+    qs = ticket_list(actor=agent, filters=replace(filters, view=InboxView.ALL))
+    if view == InboxView.MINE:
+        return qs.filter(assignee=agent, status__in=ACTIVE)
+    if view == InboxView.UNASSIGNED:
+        return qs.filter(assignee__isnull=True, status__in=ACTIVE)
+    if view == InboxView.OPEN or view in URGENCY_VIEWS:
+        return qs.filter(status__in=ACTIVE)
+    return qs
+
 
 def _urgency_view(view: str, tickets: QuerySet[Ticket]) -> list[Ticket]:
     """The SLA-ordered views: the most urgent open work first, capped (no deep pages)."""
@@ -70,7 +91,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # The default is the priority queue: the most urgent work (earliest SLA due) on top.
     view = data.get("view") or DEFAULT_VIEW
     filters = TicketFilters(
-        view=InboxView.OPEN if view in URGENCY_VIEWS else view,
         status=data.get("status") or None,
         priority=data.get("priority") or None,
         channel=data.get("channel") or None,
@@ -78,7 +98,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         tag=data.get("tag") or None,
         query=data.get("q") or "",
     )
-    tickets = ticket_list(actor=agent, filters=filters).select_related("sla")
+    tickets = _inbox_tickets(agent, view, filters).select_related("sla")
     page: Page[Ticket]
     if view in URGENCY_VIEWS:
         page = Page(
@@ -88,13 +108,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
         page = page_by_time_and_id(
             tickets, cursor=data.get("cursor") or None, time_field="updated_at", size=PAGE_SIZE
         )
+    rows = ticket_rows(page.rows, with_sla=True)
     kept = {name: request.GET[name] for name in FILTER_FIELDS if request.GET.get(name)}
     selects = _selects(teams, data)
     base_query = urlencode({"view": view, **kept})
     context = {
         "form": form,
         "page": page,
-        "rows": ticket_rows(page.rows, with_sla=True),
+        "rows": rows,
+        "rows_html": ticket_rows_html(rows),
         "selects": selects,
         "view": view,
         "view_label": dict(INBOX_VIEW_CHOICES).get(view, "Tickets"),
