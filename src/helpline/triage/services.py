@@ -4,10 +4,13 @@ record agents' corrections, retrain the intent model."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from helpline.accounts.models import User
 from helpline.core import clock
@@ -88,11 +91,14 @@ def pii_original(*, actor: User, message_id: int) -> dict[str, str]:
     return vault.unseal(row.ciphertext)
 
 
-def _message_in(message: Message) -> MessageIn:
+def _message_in(message: Message, *, prior: int | None = None) -> MessageIn:
+    """What the analysis reads of a message; ``prior`` (the customer's earlier messages on the
+    ticket) is counted here unless the caller did."""
     ticket = message.ticket
-    prior = Message.objects.filter(
-        ticket_id=ticket.pk, direction=Direction.INBOUND, created_at__lt=message.created_at
-    ).count()
+    if prior is None:
+        prior = Message.objects.filter(
+            ticket_id=ticket.pk, direction=Direction.INBOUND, created_at__lt=message.created_at
+        ).count()
     customer = ticket.customer
     tier = customer.attributes.get("tier", "") if isinstance(customer.attributes, dict) else ""
     first = prior == 0
@@ -149,6 +155,87 @@ def message_triage(*, message_id: int, force: bool = False) -> MessageTriage | N
     return triage
 
 
+def messages_triage(*, message_ids: Sequence[int]) -> list[MessageTriage]:
+    """Triage many inbound messages at once (the outbox's batch handler): as ``message_triage``
+    for each message not triaged yet, with the messages, their earlier-contact counts, the new
+    rows and their tickets' triage read and written a few statements for the whole batch.
+    Returns the new rows. Idempotent: a message triaged already (a redelivered event, a
+    concurrent run) keeps its triage.
+    """
+    wanted = sorted(set(message_ids))
+    if not wanted:
+        return []
+    done = set(
+        MessageTriage.objects.filter(message_id__in=wanted).values_list("message_id", flat=True)
+    )
+    earlier = (
+        Message.objects.filter(
+            ticket_id=OuterRef("ticket_id"),
+            direction=Direction.INBOUND,
+            created_at__lt=OuterRef("created_at"),
+        )
+        .order_by()
+        .values("ticket_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    messages = list(
+        Message.objects.select_related("ticket", "ticket__customer")
+        .filter(pk__in=[pk for pk in wanted if pk not in done], direction=Direction.INBOUND)
+        .annotate(prior=Coalesce(Subquery(earlier), 0))
+        .order_by("created_at", "id")
+    )
+    if not messages:
+        return []
+    model = model_store.active_model()
+    now = clock.now()
+    rows = []
+    for message in messages:
+        prior: int = message.prior  # annotated above
+        result = analyse(_message_in(message, prior=prior), model=model)
+        rows.append(
+            MessageTriage(
+                message=message,
+                ticket_id=message.ticket_id,
+                created_at=now,
+                updated_at=now,
+                **_values(result),
+            )
+        )
+    tickets = {message.ticket_id: message.ticket for message in messages}
+    with transaction.atomic():
+        # A message triaged concurrently keeps the row written first, as message_triage does.
+        MessageTriage.objects.bulk_create(rows, ignore_conflicts=True)
+        _ticket_triages_refresh(list(tickets))
+    if conf.load().priority_mode == PriorityMode.SET:
+        for triage in TicketTriage.objects.filter(ticket_id__in=list(tickets)):
+            _apply_priority(tickets[triage.ticket_id], triage)
+    return rows
+
+
+def _ticket_triages_refresh(ticket_ids: list[int]) -> None:
+    """``_ticket_triage_refresh`` of many tickets: one read of their messages' triage, one
+    upsert of their rows."""
+    by_ticket: dict[int, list[MessageTriage]] = {}
+    for row in MessageTriage.objects.filter(ticket_id__in=ticket_ids).order_by(
+        "ticket_id", "created_at", "id"
+    ):
+        rows = by_ticket.setdefault(row.ticket_id, [])
+        if len(rows) < 500:  # as _ticket_triage_refresh reads them
+            rows.append(row)
+    now = clock.now()
+    upserts = [
+        TicketTriage(ticket_id=ticket_id, **_ticket_values(rows, now))
+        for ticket_id, rows in by_ticket.items()
+    ]
+    TicketTriage.objects.bulk_create(
+        upserts,
+        update_conflicts=True,
+        unique_fields=["ticket"],
+        update_fields=list(_TICKET_FIELDS),
+    )
+
+
 def _values(result: TriageResult) -> dict[str, object]:
     return {
         "language": result.language.code,
@@ -170,6 +257,28 @@ def _ticket_triage_refresh(ticket: Ticket) -> TicketTriage:
     rows = list(
         MessageTriage.objects.filter(ticket_id=ticket.pk).order_by("created_at", "id")[:500]
     )
+    values = _ticket_values(rows, clock.now())
+    triage, _ = TicketTriage.objects.update_or_create(ticket=ticket, defaults=values)
+    return triage
+
+
+_TICKET_FIELDS = (
+    "intent",
+    "language",
+    "sentiment",
+    "sentiment_score",
+    "sentiment_trend",
+    "sentiment_history",
+    "urgency",
+    "wants_human",
+    "suggested_priority",
+    "message_count",
+    "updated_at",
+)
+
+
+def _ticket_values(rows: Sequence[MessageTriage], now: datetime) -> dict[str, Any]:
+    """A ticket's triage from its messages' triage rows (oldest first)."""
     latest = rows[-1]
     scores = [r.sentiment_score for r in rows][-HISTORY:]
     earlier = scores[:-1]
@@ -189,10 +298,9 @@ def _ticket_triage_refresh(ticket: Ticket) -> TicketTriage:
         "wants_human": any(r.wants_human for r in rows[-5:]),
         "suggested_priority": urgency,
         "message_count": len(rows),
-        "updated_at": clock.now(),
+        "updated_at": now,
     }
-    triage, _ = TicketTriage.objects.update_or_create(ticket=ticket, defaults=values)
-    return triage
+    return values
 
 
 def _agent_set_priority(ticket: Ticket) -> bool:
