@@ -16,9 +16,11 @@ Correctness without row locks (SQLite has none; see docs/routing.md):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,6 +60,7 @@ from helpline.routing.strategies import Candidate, choose_agent
 from helpline.tickets.choices import PRIORITY_RANK, Priority
 from helpline.tickets.models import Message, Ticket
 from helpline.tickets.services import ticket_update
+from helpline.triage.models import TicketTriage
 from helpline.triage.selectors import ticket_triage_get
 
 logger = logging.getLogger(__name__)
@@ -456,11 +459,51 @@ def _team_skills() -> list[tuple[int, frozenset[str]]]:
     ]
 
 
+def _decide(
+    ticket: Ticket, facts: TicketFacts, rules: Sequence[RoutingRule], teams: dict[int, Team]
+) -> tuple[RoutingRule | None, Team | Unset | None, str | Unset, list[str] | Unset]:
+    """What routing changes on a new ticket: the first matching rule's team (only if the ticket
+    has none), priority (only ever raised) and tags; else the best team by skills."""
+    rule = next((r for r in rules if rule_matches(r, facts)), None)
+    team: Team | Unset | None = UNSET
+    priority: str | Unset = UNSET
+    tags: list[str] | Unset = UNSET
+    if rule is not None:
+        if rule.set_team_id and ticket.team_id is None:
+            team = teams[rule.set_team_id]
+        if rule.set_priority and PRIORITY_RANK[rule.set_priority] > PRIORITY_RANK[ticket.priority]:
+            priority = rule.set_priority
+        if rule.add_tags and not set(rule.add_tags) <= facts.tags:
+            tags = sorted(facts.tags | set(rule.add_tags))
+    if ticket.team_id is None and team is UNSET:
+        team_id = _best_team(facts)
+        if team_id is not None:
+            team = teams[team_id]
+    return rule, team, priority, tags
+
+
+def _active_rules() -> list[RoutingRule]:
+    return memo.memoized("routing.rules", lambda: list(RoutingRule.objects.filter(is_active=True)))
+
+
+def _apply(
+    ticket: Ticket, team: Team | Unset | None, priority: str | Unset, tags: list[str] | Unset
+) -> Ticket:
+    if team is UNSET and priority is UNSET and tags is UNSET:
+        return ticket
+    try:
+        return ticket_update(ticket=ticket, actor=None, team=team, priority=priority, tags=tags)
+    except Conflict:  # another handler changed the status meanwhile: once more, fresh
+        ticket.refresh_from_db()
+        return ticket_update(ticket=ticket, actor=None, team=team, priority=priority, tags=tags)
+
+
 def ticket_route(*, ticket_id: int) -> TicketRouting | None:
     """Route a newly opened ticket: rules, team, required skills, queue, then assignment.
 
     Idempotent: the rules run only for the caller that stamps ``routed_at`` first, so a second
-    delivery of the same ``TicketOpened`` changes nothing.
+    delivery of the same ``TicketOpened`` changes nothing. ``tickets_route`` does the same for
+    a batch of tickets.
     """
     ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
     if ticket is None:
@@ -474,36 +517,203 @@ def ticket_route(*, ticket_id: int) -> TicketRouting | None:
     ):
         return TicketRouting.objects.filter(pk=ticket_id).first()
     facts = _facts(ticket)
-    rules = memo.memoized("routing.rules", lambda: list(RoutingRule.objects.filter(is_active=True)))
-    rule = next((r for r in rules if rule_matches(r, facts)), None)
-    team: Team | Unset | None = UNSET
-    priority: str | Unset = UNSET
-    tags: list[str] | Unset = UNSET
-    if rule is not None:
-        if rule.set_team_id and ticket.team_id is None:
-            team = Team.objects.get(pk=rule.set_team_id)
-        if rule.set_priority and PRIORITY_RANK[rule.set_priority] > PRIORITY_RANK[ticket.priority]:
-            priority = rule.set_priority
-        if rule.add_tags and not set(rule.add_tags) <= facts.tags:
-            tags = sorted(facts.tags | set(rule.add_tags))
-    if ticket.team_id is None and team is UNSET:
-        team_id = _best_team(facts)
-        if team_id is not None:
-            team = Team.objects.get(pk=team_id)
+    rules = _active_rules()
+    wanted = [r.set_team_id for r in rules if r.set_team_id] + [
+        team_id for team_id, _ in memo.memoized("routing.team_skills", _team_skills)
+    ]
+    teams = Team.objects.in_bulk(wanted)
+    rule, team, priority, tags = _decide(ticket, facts, rules, teams)
     if not (team is UNSET and priority is UNSET and tags is UNSET):
-        try:
-            ticket = ticket_update(
-                ticket=ticket, actor=None, team=team, priority=priority, tags=tags
-            )
-        except Conflict:  # another handler changed the status meanwhile: once more, fresh
-            ticket.refresh_from_db()
-            ticket = ticket_update(
-                ticket=ticket, actor=None, team=team, priority=priority, tags=tags
-            )
+        ticket = _apply(ticket, team, priority, tags)
         facts = _facts(ticket)
     TicketRouting.objects.filter(pk=ticket_id).update(required_skills=_required_skills(facts, rule))
     ticket_sync(ticket_id=ticket_id)
     return TicketRouting.objects.filter(pk=ticket_id).first()
+
+
+# Tickets whose routing a running ``tickets_route`` brings in line itself once their rules
+# applied: routing's own reaction to the changes it makes skips them (see handlers).
+_routing_now: ContextVar[frozenset[int]] = ContextVar("routing_now", default=frozenset())
+
+
+def routing_in_progress(ticket_id: int) -> bool:
+    return ticket_id in _routing_now.get()
+
+
+def _stamp_routed(ticket_ids: Sequence[int], now: datetime) -> list[int]:
+    """Stamp ``routed_at`` on the rows that have none; returns the ids this call stamped (one
+    statement: ``UPDATE ... RETURNING``, on PostgreSQL and SQLite alike)."""
+    table = TicketRouting._meta.db_table
+    marks = ", ".join(["%s"] * len(ticket_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET routed_at = %s WHERE routed_at IS NULL "  # noqa: S608
+            f"AND ticket_id IN ({marks}) RETURNING ticket_id",
+            [now, *ticket_ids],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _facts_many(tickets: Sequence[Ticket]) -> dict[int, TicketFacts]:
+    """``_facts`` of many tickets in four statements."""
+    ids = [t.pk for t in tickets]
+    first: dict[int, str] = {}
+    messages = (
+        Message.objects.filter(ticket_id__in=ids)
+        .order_by("ticket_id", "created_at", "id")
+        .values_list("ticket_id", "body_text")
+    )
+    for ticket_id, body in messages:
+        first.setdefault(ticket_id, body)
+    need_triage = [t.pk for t in tickets if not t.customer.language]
+    detected = (
+        dict(
+            TicketTriage.objects.filter(ticket_id__in=need_triage).values_list(
+                "ticket_id", "language"
+            )
+        )
+        if need_triage
+        else {}
+    )
+    tags: dict[int, set[str]] = {}
+    through = Ticket.tags.through.objects.filter(ticket_id__in=ids)
+    for ticket_id, name in through.values_list("ticket_id", "tag__name"):
+        tags.setdefault(ticket_id, set()).add(name)
+    out = {}
+    for t in tickets:
+        language = t.customer.language or detected.get(t.pk, "")
+        out[t.pk] = TicketFacts(
+            channel=t.channel,
+            language=(language or "").lower().split("-")[0],
+            text=f"{t.subject}\n{first.get(t.pk) or ''}".lower(),
+            tags=frozenset(tags.get(t.pk, ())),
+            priority=t.priority,
+            organisation_id=t.customer.organisation_id,
+        )
+    return out
+
+
+def _rule_skills() -> dict[int, frozenset[str]]:
+    through = RoutingRule.require_skills.through.objects.values_list("routingrule_id", "skill__key")
+    out: dict[int, set[str]] = {}
+    for rule_id, key in through:
+        out.setdefault(rule_id, set()).add(key)
+    return {rule_id: frozenset(keys) for rule_id, keys in out.items()}
+
+
+def _required_skills_known(facts: TicketFacts, rule: RoutingRule | None) -> list[str]:
+    """``_required_skills`` from the batch's memoised skills (no statement per ticket)."""
+    keys: set[str] = set()
+    if rule is not None:
+        keys |= memo.memoized("routing.rule_skills", _rule_skills).get(rule.pk, frozenset())
+    implied = {f"language:{facts.language}"} if facts.language else set()
+    implied |= {f"product:{t}" for t in facts.tags}
+    known = memo.memoized(
+        "routing.skill_keys", lambda: frozenset(Skill.objects.values_list("key", flat=True))
+    )
+    keys |= implied & known
+    return sorted(keys)
+
+
+def tickets_route(*, ticket_ids: Sequence[int]) -> list[int]:
+    """Route a batch of newly opened tickets (the outbox's batch handler): for each ticket the
+    same rules, team, required skills and queue as ``ticket_route``, with what the batch shares
+    read once and the rows written together; then every queue the batch touched is drained
+    once (most urgent first, as the queue orders them). Returns the ids this call routed.
+
+    Idempotent: only the tickets whose ``routed_at`` this call stamps are routed; a redelivered
+    event finds its ticket stamped and changes nothing.
+    """
+    wanted = sorted(set(ticket_ids))
+    if not wanted:
+        return []
+    tickets = {t.pk: t for t in Ticket.objects.select_related("customer").filter(pk__in=wanted)}
+    if not tickets:
+        return []
+    TicketRouting.objects.bulk_create(
+        [
+            TicketRouting(ticket_id=t.pk, channel=t.channel, team_id=t.team_id)
+            for t in tickets.values()
+        ],
+        ignore_conflicts=True,
+    )
+    routed = _stamp_routed(sorted(tickets), clock.now())
+    if not routed:
+        return []
+    facts = _facts_many([tickets[pk] for pk in routed])
+    rules = _active_rules()
+    team_ids = [r.set_team_id for r in rules if r.set_team_id] + [
+        team_id for team_id, _ in memo.memoized("routing.team_skills", _team_skills)
+    ]
+    teams = Team.objects.in_bulk(team_ids) if team_ids else {}
+    skills: dict[tuple[str, ...], list[int]] = {}
+    token = _routing_now.set(frozenset(routed))
+    try:
+        for pk in routed:
+            ticket = tickets[pk]
+            rule, team, priority, tags = _decide(ticket, facts[pk], rules, teams)
+            if not (team is UNSET and priority is UNSET and tags is UNSET):
+                ticket = _apply(ticket, team, priority, tags)
+                facts[pk] = dataclasses.replace(
+                    facts[pk],
+                    priority=ticket.priority,
+                    tags=facts[pk].tags if tags is UNSET else frozenset(tags),
+                )
+            required = tuple(_required_skills_known(facts[pk], rule))
+            skills.setdefault(required, []).append(pk)
+        for required, group in skills.items():
+            if required:
+                TicketRouting.objects.filter(pk__in=group).update(required_skills=list(required))
+    finally:
+        _routing_now.reset(token)
+    _sync_new(routed)
+    return routed
+
+
+def _sync_new(ticket_ids: Sequence[int]) -> None:
+    """``ticket_sync`` for tickets just routed: the ones still in their first state (no load,
+    not queued) and waiting join their queue in one conditional update per (team, channel,
+    priority); any other goes through ``ticket_sync``. Then each queue touched is drained."""
+    rows = {r.pk: r for r in TicketRouting.objects.filter(pk__in=ticket_ids)}
+    now = clock.now()
+    groups: dict[tuple[int | None, str, str], list[int]] = {}
+    one_by_one: list[int] = []
+    states = Ticket.objects.filter(pk__in=ticket_ids).values_list(
+        "pk", "assignee_id", "status", "channel", "team_id", "priority"
+    )
+    for pk, assignee_id, status, channel, team_id, priority in states:
+        row = rows.get(pk)
+        first_state = (
+            row is not None
+            and row.load_agent_id is None
+            and not row.load_channel
+            and not row.waiting
+        )
+        if first_state and assignee_id is None and status in WAITING_STATUSES:
+            groups.setdefault((team_id, channel, priority), []).append(pk)
+        else:
+            one_by_one.append(pk)
+    queues: set[int | None] = set()
+    if groups:
+        with transaction.atomic():
+            for (team, channel, priority), group in groups.items():
+                moved = TicketRouting.objects.filter(
+                    pk__in=group, load_agent__isnull=True, load_channel="", waiting=False
+                ).update(
+                    team_id=team,
+                    channel=channel,
+                    waiting=True,
+                    queued_at=now,
+                    rank_at=rank_at(queued_at=now, priority=priority),
+                )
+                if moved != len(group):  # one changed meanwhile: ticket_sync sorts each out
+                    one_by_one.extend(group)
+                queues.add(team)
+            queue_changed()
+    for pk in sorted(one_by_one):
+        ticket_sync(ticket_id=pk)
+    if queues:
+        queue_drain(team_ids=sorted(queues, key=lambda k: (k is None, k or 0)))
 
 
 def _load_add(agent_id: int, channel: str, delta: int) -> None:
