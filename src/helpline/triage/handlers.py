@@ -7,6 +7,8 @@ runs in the worker (a deferred subscriber). The retrain check hangs on the perio
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from helpline.core import bus
 from helpline.core.tasks import on_tick
 from helpline.tickets.events import MessageReceived
@@ -18,10 +20,10 @@ def on_message_received(event: MessageReceived) -> None:
     services.message_pii_redact(message_id=event.message_id)
 
 
-def on_message_received_triage(event: MessageReceived) -> None:
-    """Deferred: language, intent, sentiment, urgency (not of an out-of-office reply)."""
-    if not event.automatic:
-        services.message_triage(message_id=event.message_id)
+def on_messages_received_triage(events: Sequence[MessageReceived]) -> None:
+    """Deferred, a batch at a time: language, intent, sentiment, urgency of the batch's
+    messages together (not of an out-of-office reply)."""
+    services.messages_triage(message_ids=[e.message_id for e in events if not e.automatic])
 
 
 def triage_tick() -> None:
@@ -32,5 +34,5 @@ def triage_tick() -> None:
 
 def register() -> None:
     bus.subscribe(MessageReceived, on_message_received)
-    bus.subscribe(MessageReceived, on_message_received_triage, deferred=True)
+    bus.subscribe_batch(MessageReceived, on_messages_received_triage)
     on_tick(triage_tick)

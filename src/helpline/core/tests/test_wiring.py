@@ -9,9 +9,9 @@ from helpline.core.tasks import tick_jobs
 EXPECTED_SUBSCRIBERS = {
     "helpline.tickets.events.MessageReceived": [
         "helpline.triage.handlers.on_message_received",
-        "helpline.triage.handlers.on_message_received_triage (deferred)",
         "helpline.sla.handlers.on_message_received (deferred)",
-        "helpline.routing.handlers.on_message_received (deferred)",
+        "helpline.triage.handlers.on_messages_received_triage (deferred, batch)",
+        "helpline.routing.handlers.on_messages_received (deferred, batch)",
     ],
     "helpline.tickets.events.ReplyAdded": [
         "helpline.sla.handlers.on_reply_added",
