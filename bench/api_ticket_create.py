@@ -117,6 +117,18 @@ def _process_tree(root: int) -> set[int]:
     return tree
 
 
+def _commits() -> int:
+    """Transactions committed in this database so far (all sessions: the server's, and the
+    worker's when it runs): fewer per create than one means creates were written in groups."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def _backends() -> set[int]:
     from django.db import connection
 
@@ -136,11 +148,11 @@ class CpuMeter:
         self.server_pid = server_pid
         self.hz = os.sysconf("SC_CLK_TCK")
 
-    def sample(self) -> tuple[int, int, float]:
+    def sample(self) -> tuple[int, int, float, int]:
         server = _cpu_ticks(_process_tree(self.server_pid)) if self.server_pid else 0
-        return server, _cpu_ticks(_backends()), time.process_time()
+        return server, _cpu_ticks(_backends()), time.process_time(), _commits()
 
-    def report(self, label: str, before: tuple[int, int, float], count: int) -> None:
+    def report(self, label: str, before: tuple[int, int, float, int], count: int) -> None:
         if not count or not self.server_pid:
             return
         after = self.sample()
@@ -148,9 +160,11 @@ class CpuMeter:
         pg = (after[1] - before[1]) * 1000 / self.hz / count
         client = (after[2] - before[2]) * 1000 / count
         total = server + pg + client
+        commits = (after[3] - before[3]) / count
         print(f"    CPU per request ({label}): server {server:.2f} ms + PostgreSQL {pg:.2f} ms + "
               f"clients {client:.2f} ms = {total:.2f} ms; ceiling on {os.cpu_count()} cores: "
-              f"{(os.cpu_count() or 1) * 1000 / total:.0f} requests/s")
+              f"{(os.cpu_count() or 1) * 1000 / total:.0f} requests/s; database commits per "
+              f"request {commits:.2f}; load average {os.getloadavg()[0]:.2f}")
 
 
 def wait_for_outbox(started: float, max_seconds: float) -> float | None:
