@@ -43,11 +43,20 @@ def phrase_for(due: datetime, *, now: datetime) -> str:
     return f"by {local_due.strftime('%A %d %B')}"
 
 
-def expected_reply_sentence(*, ticket: Ticket, target_hours: int) -> tuple[datetime, str]:
-    """(when, "You will hear from us today by 15:00") for a new ticket."""
+def expected_reply_sentence(
+    *, ticket: Ticket, target_hours: int, guarded: bool = True
+) -> tuple[datetime, str]:
+    """(when, "You will hear from us today by 15:00") for a new ticket.
+
+    ``guarded=False``: no savepoint of its own, and a failing SLA estimate raises (for a
+    caller that holds one savepoint around many estimates and falls back itself)."""
     now = clock.now()
     sla = _sla_module()
     if sla is not None and hasattr(sla, "expected_reply_at"):
+        if not guarded:
+            expected = sla.expected_reply_at(ticket=ticket, now=now)
+            phrase = sla.phrase_expected_reply(expected, now, ticket.customer.language or "en")
+            return expected.at, f"You will hear from us {phrase}"
         try:
             # A savepoint: if the SLA tables are not there yet, the ingestion transaction lives on.
             with transaction.atomic():

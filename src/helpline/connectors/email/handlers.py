@@ -21,6 +21,10 @@ def on_reply_added(event: ReplyAdded) -> None:
     from helpline.connectors.email.models import OutboundEmail
 
     # An acknowledgement's delivery row was written with its ticket: only enqueue it.
+    known = services.queued_with_message(message_id=event.message_id)
+    if known is not None:  # a batch's acknowledgement, known without a query
+        tasks.deliver_soon(known)
+        return
     queued = (
         OutboundEmail.objects.filter(message_id=event.message_id)
         .values_list("pk", "status")

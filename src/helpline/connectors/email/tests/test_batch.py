@@ -83,14 +83,14 @@ def test_a_batch_takes_every_stored_row_oldest_first(mailbox):
 
 def test_a_failing_message_is_quarantined_without_undoing_the_rest(mailbox, monkeypatch):
     rows = [store(raw, mailbox) for raw in senders(3)]
-    real = services._process
+    real = services._check
 
-    def fail_the_second(inbound, parsed, *, allow_spam):
+    def fail_the_second(inbound, parsed, *, allow_spam, lookups):
         if inbound.pk == rows[1].pk:
             raise RuntimeError("disk full while storing an attachment")
-        return real(inbound, parsed, allow_spam=allow_spam)
+        return real(inbound, parsed, allow_spam=allow_spam, lookups=lookups)
 
-    monkeypatch.setattr(services, "_process", fail_the_second)
+    monkeypatch.setattr(services, "_check", fail_the_second)
     assert services.inbound_process_batch() == 3
 
     by_pk = {r.pk: r for r in InboundEmail.objects.all()}
@@ -111,16 +111,16 @@ class WorkerDied(BaseException):
 
 def test_a_worker_dying_mid_batch_loses_nothing_and_does_nothing_twice(mailbox, monkeypatch):
     rows = [store(raw, mailbox) for raw in senders(3)]
-    real = services._process
+    real = services._check
     calls: list[int] = []
 
-    def die_on_the_third(inbound, parsed, *, allow_spam):
+    def die_on_the_third(inbound, parsed, *, allow_spam, lookups):
         calls.append(inbound.pk)
         if len(calls) == 3:
             raise WorkerDied
-        return real(inbound, parsed, allow_spam=allow_spam)
+        return real(inbound, parsed, allow_spam=allow_spam, lookups=lookups)
 
-    monkeypatch.setattr(services, "_process", die_on_the_third)
+    monkeypatch.setattr(services, "_check", die_on_the_third)
     with pytest.raises(WorkerDied):
         services.inbound_process_batch()
 
@@ -128,7 +128,7 @@ def test_a_worker_dying_mid_batch_loses_nothing_and_does_nothing_twice(mailbox, 
     assert set(InboundEmail.objects.values_list("status", flat=True)) == {"received"}
     assert not Ticket.objects.exists()
 
-    monkeypatch.setattr(services, "_process", real)
+    monkeypatch.setattr(services, "_check", real)
     # After a crash the batch is taken apart: one message per transaction, oldest first.
     assert services.inbound_process_batch() == 1
     assert services.inbound_drain() == 2
@@ -143,14 +143,14 @@ def test_a_message_that_keeps_killing_the_worker_is_set_aside_and_the_rest_go_th
 ):
     rows = [store(raw, mailbox) for raw in senders(4)]
     poison = rows[1].pk
-    real = services._process
+    real = services._check
 
-    def die_on_poison(inbound, parsed, *, allow_spam):
+    def die_on_poison(inbound, parsed, *, allow_spam, lookups):
         if inbound.pk == poison:
             raise WorkerDied  # e.g. the process runs out of memory on this message
-        return real(inbound, parsed, allow_spam=allow_spam)
+        return real(inbound, parsed, allow_spam=allow_spam, lookups=lookups)
 
-    monkeypatch.setattr(services, "_process", die_on_poison)
+    monkeypatch.setattr(services, "_check", die_on_poison)
     crashes = 0
     for _ in range(20):  # a worker restarted after every crash, as a supervisor would
         try:
@@ -165,7 +165,7 @@ def test_a_message_that_keeps_killing_the_worker_is_set_aside_and_the_rest_go_th
     assert "stopped the worker" in InboundEmail.objects.get(pk=poison).error
     assert Ticket.objects.count() == 3
     # Fixed: reprocessing it starts its tries afresh and puts it on a ticket.
-    monkeypatch.setattr(services, "_process", real)
+    monkeypatch.setattr(services, "_check", real)
     again = services.inbound_reprocess(inbound=InboundEmail.objects.get(pk=poison))
     assert again.status == InboundStatus.PROCESSED and Ticket.objects.count() == 4
 
