@@ -43,6 +43,29 @@ KICK_DELAY = 0.02  # seconds a wake-up waits to gather the commits of a burst
 DRAIN_BUDGET = 5.0  # seconds one drain task works before handing the queue to a fresh task
 
 
+_record_listeners: dict[str, list[Callable[[list[dict[str, Any]]], None]]] = {}
+
+
+def on_record(topic: str, listener: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Call ``listener(payloads)`` inside the writer's transaction whenever events of ``topic``
+    are recorded, with all of one ``publish`` call's events of that topic together: for an
+    inline reaction that costs much less for a whole batch than one event at a time (it
+    typically registers one ``transaction.on_commit`` for them all). Registering twice is a
+    no-op."""
+    listeners = _record_listeners.setdefault(topic, [])
+    if listener not in listeners:
+        listeners.append(listener)
+
+
+def record_listeners() -> dict[str, list[str]]:
+    """The ``on_record`` wiring, as names (pinned by the wiring snapshot test)."""
+    return {
+        topic: [f"{fn.__module__}.{fn.__qualname__}" for fn in listeners]
+        for topic, listeners in sorted(_record_listeners.items())
+        if listeners
+    }
+
+
 def outbox_record(events: Sequence[tuple[str, dict[str, Any]]]) -> None:
     """Write events for the deferred subscribers in the current transaction, and wake the worker
     once it commits."""
@@ -56,6 +79,11 @@ def outbox_record(events: Sequence[tuple[str, dict[str, Any]]]) -> None:
     else:
         OutboxEvent.objects.bulk_create(rows)
     transaction.on_commit(kick)
+    for topic, listeners in _record_listeners.items():
+        payloads = [payload for t, payload in events if t == topic]
+        if payloads:
+            for listener in listeners:
+                listener(payloads)
 
 
 def backoff(attempt: int) -> timedelta:

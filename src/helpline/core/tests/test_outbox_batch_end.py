@@ -91,3 +91,29 @@ def test_failing_end_work_retries_only_the_events_that_asked_for_it(quiet, froze
         bus.unsubscribe(Poked, one)
     assert delivered == 2 and OutboxEvent.objects.count() == 0
     assert calls == [[1, 3], [1], [3]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_record_listener_sees_one_publish_s_events_together_in_the_transaction(quiet):
+    from django.db import transaction
+
+    seen: list[tuple[list[int], bool]] = []
+
+    def listener(payloads) -> None:
+        seen.append(([p["n"] for p in payloads], transaction.get_connection().in_atomic_block))
+
+    bus.subscribe(Poked, lambda e: None, deferred=True)
+    outbox.on_record(bus.topic_of(Poked), listener)
+    outbox.on_record(bus.topic_of(Poked), listener)  # once only
+    try:
+        with transaction.atomic():
+            bus.publish(Poked(1), Prodded(5), Poked(2))
+            bus.publish(Poked(3))
+        assert seen == [([1, 2], True), ([3], True)]
+        assert outbox.record_listeners()[bus.topic_of(Poked)] == [
+            f"{__name__}.test_a_record_listener_sees_one_publish_s_events_together_in_the_"
+            "transaction.<locals>.listener"
+        ]
+    finally:
+        outbox._record_listeners.pop(bus.topic_of(Poked), None)
+        bus._deferred.pop(Poked, None)
