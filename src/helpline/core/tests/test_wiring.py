@@ -3,7 +3,7 @@ update the snapshot deliberately, in the same commit as the handler."""
 
 from __future__ import annotations
 
-from helpline.core import bus
+from helpline.core import bus, outbox
 from helpline.core.tasks import tick_jobs
 
 EXPECTED_SUBSCRIBERS = {
@@ -27,6 +27,13 @@ EXPECTED_SUBSCRIBERS = {
     ],
 }
 
+# Called inside the writer's transaction as these events are recorded in the outbox together.
+EXPECTED_RECORD_LISTENERS = {
+    "helpline.tickets.events.MessageReceived": [
+        "helpline.triage.handlers.on_messages_recorded",
+    ],
+}
+
 EXPECTED_TICK_JOBS = [
     "helpline.core.outbox.outbox_tick",
     "helpline.triage.handlers.triage_tick",
@@ -43,6 +50,11 @@ def test_subscriber_snapshot():
         k: v for k, v in subscribers.items() if k.startswith("helpline.") and ".tests." not in k
     }
     assert app_events == EXPECTED_SUBSCRIBERS
+
+
+def test_record_listener_snapshot():
+    listeners = {k: v for k, v in outbox.record_listeners().items() if ".tests." not in k}
+    assert listeners == EXPECTED_RECORD_LISTENERS
 
 
 def test_tick_job_snapshot():
