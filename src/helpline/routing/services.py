@@ -531,8 +531,9 @@ def ticket_route(*, ticket_id: int) -> TicketRouting | None:
     return TicketRouting.objects.filter(pk=ticket_id).first()
 
 
-# Tickets whose routing a running ``tickets_route`` brings in line itself once their rules
-# applied: routing's own reaction to the changes it makes skips them (see handlers).
+# Tickets whose routing row the running code brings in line itself: a batch of new tickets
+# (``tickets_route`` syncs them once their rules applied) or a claim (which moves the row).
+# Routing's own reaction to the changes they make skips them (see handlers).
 _routing_now: ContextVar[frozenset[int]] = ContextVar("routing_now", default=frozenset())
 
 
@@ -860,6 +861,9 @@ def _claim(
     ).first()
     if ticket is None:
         return "taken"
+    # The claim moves the routing row itself: routing's reaction to the TicketChanged it
+    # announces would only read the row back in line (see handlers.on_ticket_changed).
+    token = _routing_now.set(_routing_now.get() | {ticket_id})
     try:
         with transaction.atomic():
             seat = AgentLoad.objects.filter(
@@ -893,6 +897,8 @@ def _claim(
             queue_changed()
     except (_Lost, Conflict):
         return "taken"
+    finally:
+        _routing_now.reset(token)
     return "ok"
 
 
