@@ -540,28 +540,39 @@ def _claim_many(ids: Sequence[int]) -> set[int]:
 
 
 def _outcomes_record(results: Sequence[tuple[InboundEmail, _Outcome]]) -> None:
-    """Every row's outcome in one statement: a column all rows share is set once, the others
-    per row by a CASE on the id (hand-written: Django's bulk_update costs ~1 ms of Python per
-    message here)."""
+    """Every row's outcome in one statement."""
     if not results:
         return
-    columns: dict[str, tuple[str, list[Any]]] = {
-        "status": ("varchar(12)", [o.status for _, o in results]),
-        "noise": ("varchar(12)", [o.noise for _, o in results]),
-        "spam_score": ("double precision", [o.spam_score for _, o in results]),
-        "ticket_id": ("bigint", [o.ticket.pk if o.ticket else None for _, o in results]),
-        "message_id": ("bigint", [o.message_id for _, o in results]),
-        "mailbox_id": (
-            "bigint",
-            [o.mailbox.pk if o.mailbox else row.mailbox_id for row, o in results],
-        ),
-        "error": ("text", [o.error for _, o in results]),
-    }
-    ids = [row.pk for row, _ in results]
+    _update_by_id(
+        InboundEmail._meta.db_table,
+        [row.pk for row, _ in results],
+        {
+            "status": ("varchar(12)", [o.status for _, o in results]),
+            "noise": ("varchar(12)", [o.noise for _, o in results]),
+            "spam_score": ("double precision", [o.spam_score for _, o in results]),
+            "ticket_id": ("bigint", [o.ticket.pk if o.ticket else None for _, o in results]),
+            "message_id": ("bigint", [o.message_id for _, o in results]),
+            "mailbox_id": (
+                "bigint",
+                [o.mailbox.pk if o.mailbox else row.mailbox_id for row, o in results],
+            ),
+            "error": ("text", [o.error for _, o in results]),
+            "processed_at": ("", [connection.ops.adapt_datetimefield_value(clock.now())]),
+        },
+    )
+
+
+def _update_by_id(
+    table: str, ids: Sequence[int], columns: dict[str, tuple[str, list[Any]]]
+) -> None:
+    """One UPDATE of many rows of ``table``: ``columns`` maps a column to (its SQL type, one
+    value per id, or a single value for all). A column whose values are all equal is set once,
+    the others per row by a CASE on the id (hand-written: Django's bulk_update costs ~1 ms of
+    Python per row here)."""
     sets: list[str] = []
     params: list[Any] = []
     for column, (kind, values) in columns.items():
-        if all(v == values[0] and type(v) is type(values[0]) for v in values):
+        if len(values) == 1 or all(v == values[0] and type(v) is type(values[0]) for v in values):
             sets.append(f"{column} = %s")
             params.append(values[0])
             continue
@@ -569,9 +580,6 @@ def _outcomes_record(results: Sequence[tuple[InboundEmail, _Outcome]]) -> None:
         sets.append(f"{column} = CAST(CASE id {whens} END AS {kind})")
         for pk, value in zip(ids, values, strict=True):
             params += [pk, value]
-    sets.append("processed_at = %s")
-    params.append(connection.ops.adapt_datetimefield_value(clock.now()))
-    table = InboundEmail._meta.db_table
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -1338,6 +1346,64 @@ def outbound_deliver(*, outbound_id: int) -> str:
         )
         message_delivery_set(message=row.message, status="sent", detail=result.response)
         return OutboundStatus.SENT
+    return _delivery_failed(row, attempt, result)
+
+
+def outbound_deliver_many(*, outbound_ids: Sequence[int]) -> dict[int, str]:
+    """Send many queued replies now (a burst of acknowledgements): leased in one statement,
+    what their messages need read together, one SMTP connection per relay for all of them,
+    the sent rows recorded in one statement. Returns the resulting status by id of the rows
+    this call leased (rows not due, or leased by another worker, are left alone)."""
+    from helpline.connectors.email import outbound as smtp_out
+
+    if not outbound_ids:
+        return {}
+    now = clock.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    marks = ", ".join(["%s"] * len(outbound_ids))
+    table = OutboundEmail._meta.db_table
+    # Lease the rows: a second worker (or the tick) skips them until the lease ends.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET attempts = attempts + 1, next_attempt_at = %s "  # noqa: S608
+            f"WHERE status = %s AND next_attempt_at <= %s AND id IN ({marks}) "
+            "RETURNING id, attempts",
+            [adapt(now + LEASE), OutboundStatus.QUEUED, adapt(now), *outbound_ids],
+        )
+        attempts = {int(pk): int(n) for pk, n in cursor.fetchall()}
+    if not attempts:
+        return {}
+    rows = list(
+        OutboundEmail.objects.select_related("message__ticket", "mailbox")
+        .filter(pk__in=list(attempts))
+        .order_by("id")
+    )
+    results = smtp_out.send_replies(rows)
+    sent = [row for row in rows if results[row.pk].ok]
+    if sent:
+        _update_by_id(
+            table,
+            [row.pk for row in sent],
+            {
+                "status": ("varchar(10)", [OutboundStatus.SENT]),
+                "last_response": ("text", [results[row.pk].response[:2000] for row in sent]),
+                "sent_at": ("", [adapt(clock.now())]),
+            },
+        )
+    statuses: dict[int, str] = {}
+    for row in rows:
+        result = results[row.pk]
+        if result.ok:
+            message_delivery_set(message=row.message, status="sent", detail=result.response)
+            statuses[row.pk] = OutboundStatus.SENT
+        else:
+            statuses[row.pk] = _delivery_failed(row, attempts[row.pk], result)
+    return statuses
+
+
+def _delivery_failed(row: OutboundEmail, attempt: int, result: Any) -> str:
+    """Record a failed attempt: failed for good (permanent, or the last attempt), else queued
+    again after a backoff."""
     if result.permanent or attempt >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=row.pk).update(
             status=OutboundStatus.FAILED, last_response=result.response[:2000]
@@ -1354,6 +1420,16 @@ def outbound_deliver(*, outbound_id: int) -> str:
         detail=f"Attempt {attempt} failed ({result.response}); retrying at {retry_at:%H:%M:%S}.",
     )
     return OutboundStatus.QUEUED
+
+
+def deliveries_should_wait(*, patience: timedelta = timedelta(seconds=30)) -> bool:
+    """Stored mail is waiting to become tickets, and no due delivery has waited ``patience``
+    yet: the deliveries (acknowledgements) give the worker to the mail first."""
+    if not inbound_pending():
+        return False
+    return not OutboundEmail.objects.filter(
+        status=OutboundStatus.QUEUED, next_attempt_at__lte=clock.now() - patience
+    ).exists()
 
 
 def outbound_due_ids(*, limit: int = 100) -> list[int]:

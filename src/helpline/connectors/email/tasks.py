@@ -37,7 +37,14 @@ def email_process(inbound_id: int) -> None:
         services.inbound_process(inbound=row)
 
 
-@db_task()  # type: ignore[untyped-decorator]
+# Stored mail first: a queued drain is taken before other queued work (outbox reactions,
+# deliveries), so a burst of mail becomes tickets without waiting behind the follow-up work of
+# the tickets before it (Huey's SQLite and Redis queues both honour priorities).
+DRAIN_PRIORITY = 10
+DELIVERY_RETRY = 1.0  # seconds a delivery task waits while stored mail goes first
+
+
+@db_task(priority=DRAIN_PRIORITY)  # type: ignore[untyped-decorator]
 def email_drain() -> None:
     """Put stored mail on tickets, batch after batch; past the budget, hand the rest to a new
     task so other queued work is not starved."""
@@ -48,16 +55,37 @@ def email_drain() -> None:
 
 @db_task()  # type: ignore[untyped-decorator]
 def email_deliver_due() -> None:
-    """Send every reply whose delivery is due (a burst of acknowledgements in one task)."""
+    """Send every reply whose delivery is due (a burst of acknowledgements in one task, over
+    one SMTP connection per relay). While stored mail waits to become tickets, deliveries
+    step aside: one waiter per process comes back in DELIVERY_RETRY seconds (a delivery due
+    for 30 s goes anyway, see services.deliveries_should_wait)."""
     deadline = time.monotonic() + DRAIN_BUDGET
     while time.monotonic() < deadline:
-        due = services.outbound_due_ids()
+        if services.deliveries_should_wait():
+            _wait_for_mail()
+            return
+        due = services.outbound_due_ids(limit=DELIVERY_BATCH)
         if not due:
             return
-        for outbound_id in due:
-            services.outbound_deliver(outbound_id=outbound_id)
+        services.outbound_deliver_many(outbound_ids=due)
     if services.outbound_due_ids(limit=1):
         email_deliver_due()
+
+
+DELIVERY_BATCH = 50
+_waiter_lock = threading.Lock()
+_waiter_scheduled = [0.0]  # monotonic time a delivery waiter was scheduled for, 0: none
+
+
+def _wait_for_mail() -> None:
+    """Schedule one delivery task for later, unless this process has one scheduled already
+    (every acknowledgement of a burst wakes a delivery task: they must not all come back)."""
+    now = time.monotonic()
+    with _waiter_lock:
+        if _waiter_scheduled[0] > now + 0.1:  # one is scheduled (the waiter itself is due)
+            return
+        _waiter_scheduled[0] = now + DELIVERY_RETRY
+    email_deliver_due.schedule(delay=DELIVERY_RETRY)
 
 
 class _Kick:

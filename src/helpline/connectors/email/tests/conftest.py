@@ -42,6 +42,7 @@ class Captured:
     mail_from: str
     rcpt_tos: list[str]
     message: EmailMessage
+    connection: int = 0  # which SMTP connection carried it (the n-th the server accepted)
 
 
 @dataclass
@@ -50,6 +51,8 @@ class CaptureServer:
     port: int
     messages: list[Captured] = field(default_factory=list)
     reject_with: str | None = None
+    refuse_rcpt: set[str] = field(default_factory=set)  # answered 550 at RCPT
+    connections: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -70,6 +73,20 @@ class CaptureServer:
 class _CaptureHandler:
     def __init__(self, server: CaptureServer) -> None:
         self.server = server
+        self.sessions: dict[int, tuple[object, int]] = {}  # kept alive: ids stay unique
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.server.refuse_rcpt:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    def _connection(self, session) -> int:
+        with self.server.lock:
+            if id(session) not in self.sessions:
+                self.server.connections += 1
+                self.sessions[id(session)] = (session, self.server.connections)
+            return self.sessions[id(session)][1]
 
     async def handle_DATA(self, server, session, envelope):
         if self.server.reject_with:
@@ -77,9 +94,10 @@ class _CaptureHandler:
         parsed = email.message_from_bytes(
             envelope.original_content or envelope.content, policy=email.policy.default
         )
+        number = self._connection(session)
         with self.server.lock:
             self.server.messages.append(
-                Captured(envelope.mail_from, list(envelope.rcpt_tos), parsed)
+                Captured(envelope.mail_from, list(envelope.rcpt_tos), parsed, number)
             )
         return "250 2.0.0 Captured queued as C0FFEE"
 
