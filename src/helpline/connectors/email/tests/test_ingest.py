@@ -300,9 +300,7 @@ def test_acknowledgement_template_is_editable_and_checked(mailbox, capture):
     assert text.startswith(f"Dear Ada Lovelace, ticket {row.ticket_id}. You will hear from us")
 
 
-def test_attachments_stored_with_safe_names_oversize_listed_html_sanitised(
-    mailbox, monkeypatch
-):
+def test_attachments_stored_with_safe_names_oversize_listed_html_sanitised(mailbox, monkeypatch):
     from helpline.connectors.email.conf import email_config
 
     monkeypatch.setenv("HELPLINE_EMAIL_MAX_ATTACHMENT_BYTES", "1000")
@@ -337,8 +335,9 @@ def test_spam_from_a_customer_we_know_is_only_suspected_and_stays_in_the_inbox(m
     from helpline.customers.services import CustomerRef, customer_get_or_create
 
     customer_get_or_create(ref=CustomerRef(email="deals4u8@promo.biz", name="Known"))
-    row = ingest(raw_email(sender="deals4u8@promo.biz", subject="FREE MONEY!!! ACT NOW",
-                           body=SPAMMY))
+    row = ingest(
+        raw_email(sender="deals4u8@promo.biz", subject="FREE MONEY!!! ACT NOW", body=SPAMMY)
+    )
     assert row.status == InboundStatus.PROCESSED and row.ticket is not None
     info = row.message.metadata["email"]
     assert info["spam_suspected"] is True and info["spam_score"] >= 0.95
@@ -347,8 +346,9 @@ def test_spam_from_a_customer_we_know_is_only_suspected_and_stays_in_the_inbox(m
     page = web.get(f"/tickets/{row.ticket_id}/")
     assert b"might be spam" in page.content
     # The same mail from a stranger goes to the spam view, as before.
-    stranger = ingest(raw_email(sender="deals5u9@promo.biz", subject="FREE MONEY!!! ACT NOW",
-                                body=SPAMMY))
+    stranger = ingest(
+        raw_email(sender="deals5u9@promo.biz", subject="FREE MONEY!!! ACT NOW", body=SPAMMY)
+    )
     assert stranger.status == InboundStatus.SPAM and stranger.ticket is None
 
 

@@ -66,8 +66,12 @@ def test_the_mailbox_page_never_sends_stored_credentials_back(db, admin_user):
     assert page.status_code == 200
     assert b"Relay-Secret-99" not in page.content and b"Imap-Secret-77" not in page.content
     form = {
-        "name": "Relay", "reply_target_hours": 24, "non_participant_policy": "new_ticket",
-        "ack_subject": "Got it", "ack_body": "Hi {customer_name}.", "is_active": "on",
+        "name": "Relay",
+        "reply_target_hours": 24,
+        "non_participant_policy": "new_ticket",
+        "ack_subject": "Got it",
+        "ack_body": "Hi {customer_name}.",
+        "is_active": "on",
     }
     assert web.post(f"/email/mailboxes/{mailbox.pk}/", form).status_code == 302
     mailbox.refresh_from_db()  # empty fields kept what was stored
