@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from helpline.core import bus, outbox
-from helpline.sla.services import ticket_sla_recompute, tickets_sla_open
+from helpline.sla.services import ticket_sla_recompute, tickets_sla_open, tickets_sla_recompute
 from helpline.tickets.events import MessageReceived, ReplyAdded, TicketChanged, TicketOpened
 
 # The outbox's end-of-batch work that computes new tickets' first clocks.
@@ -35,10 +35,13 @@ def on_tickets_opened(events: Sequence[TicketOpened]) -> None:
         _open(ticket_ids)
 
 
-def on_message_received(event: MessageReceived) -> None:
-    if event.opens_ticket:
-        return  # on_ticket_opened already derived the clocks, this message included
-    ticket_sla_recompute(ticket_id=event.ticket_id)
+def on_messages_received(events: Sequence[MessageReceived]) -> None:
+    """Deferred, a batch at a time: the clocks of the tickets the batch's messages were added
+    to, recomputed together (each ticket once however many of its messages the batch holds)."""
+    # A new ticket's first message: its first clocks (on_tickets_opened) include it.
+    ticket_ids = [event.ticket_id for event in events if not event.opens_ticket]
+    if ticket_ids:
+        tickets_sla_recompute(ticket_ids=ticket_ids)
 
 
 def on_reply_added(event: ReplyAdded) -> None:
@@ -62,6 +65,6 @@ def on_ticket_changed(event: TicketChanged) -> None:
 
 def register() -> None:
     bus.subscribe_batch(TicketOpened, on_tickets_opened)
-    bus.subscribe(MessageReceived, on_message_received, deferred=True)
+    bus.subscribe_batch(MessageReceived, on_messages_received)
     bus.subscribe(ReplyAdded, on_reply_added)
     bus.subscribe(TicketChanged, on_ticket_changed)

@@ -9,8 +9,8 @@ from helpline.core.tasks import tick_jobs
 EXPECTED_SUBSCRIBERS = {
     "helpline.tickets.events.MessageReceived": [
         "helpline.triage.handlers.on_message_received",
-        "helpline.sla.handlers.on_message_received (deferred)",
         "helpline.triage.handlers.on_messages_received_triage (deferred, batch)",
+        "helpline.sla.handlers.on_messages_received (deferred, batch)",
         "helpline.routing.handlers.on_messages_received (deferred, batch)",
     ],
     "helpline.tickets.events.ReplyAdded": [
