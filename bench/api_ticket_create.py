@@ -129,6 +129,29 @@ def _commits() -> int:
         return int(cursor.fetchone()[0])
 
 
+def _last_ticket_id() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket")
+        return int(cursor.fetchone()[0])
+
+
+def report_groups(after_id: int) -> None:
+    """How the creates since ``after_id`` were written: tickets opened by one call of
+    ticket_open_many share their created_at, so distinct created_at = groups written."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(DISTINCT created_at) FROM tickets_ticket WHERE id > %s",
+            [after_id],
+        )
+        tickets, groups = cursor.fetchone()
+    if tickets:
+        print(f"    written in {groups} transactions: {tickets / groups:.2f} tickets per group")
+
+
 def _backends() -> set[int]:
     from django.db import connection
 
@@ -280,6 +303,7 @@ def main() -> None:
         "--no-worker", action="store_true",
         help="with --start-server: no background worker (measures the request path alone)",
     )
+    parser.add_argument("--server-log", default="", help="with --start-server: its stderr here")
     parser.add_argument("--sequential", type=int, default=200)
     parser.add_argument(
         "--floor", type=int, default=0, metavar="N",
@@ -310,7 +334,8 @@ def main() -> None:
         ]
         if args.no_worker:
             command.append("--no-worker")
-        server = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+        log = Path(args.server_log).open("w") if args.server_log else subprocess.DEVNULL  # noqa: SIM115
+        server = subprocess.Popen(command, stderr=log)
         print(f"server:   helpline serve, {args.workers} web process(es), "
               + ("no worker (deferred work waits)" if args.no_worker
                  else "in-process worker draining the outbox meanwhile (as a user runs it)"))
@@ -333,6 +358,7 @@ def main() -> None:
         samples: list[float] = []
         codes: dict[int, int] = {}
         before = meter.sample()
+        first_id = _last_ticket_id()
         started = time.perf_counter()
         for n in range(args.sequential):
             status, seconds = client.create(n, run)
@@ -346,6 +372,7 @@ def main() -> None:
                   f"{len(samples) / elapsed:6.1f} tickets/s  status {codes}")
             meter.report("sequential, worker included" if not args.no_worker
                          else "sequential, request path", before, len(samples))
+            report_groups(first_id)
 
         lock = threading.Lock()
         counter = iter(range(args.sequential, args.sequential + args.concurrent))
@@ -367,6 +394,7 @@ def main() -> None:
 
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
         before = meter.sample()
+        first_id = _last_ticket_id()
         started = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -378,6 +406,7 @@ def main() -> None:
                   f"{len(latencies) / elapsed:6.1f} tickets/s  status {ccodes}")
             if args.no_worker:
                 meter.report("concurrent, request path", before, len(latencies))
+            report_groups(first_id)
         if server is not None and not args.no_worker:
             drained = wait_for_outbox(started, max_seconds=300)
             created = len(latencies)
