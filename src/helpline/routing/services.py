@@ -623,7 +623,9 @@ def tickets_route(*, ticket_ids: Sequence[int]) -> list[int]:
     once (most urgent first, as the queue orders them). Returns the ids this call routed.
 
     Idempotent: only the tickets whose ``routed_at`` this call stamps are routed; a redelivered
-    event finds its ticket stamped and changes nothing.
+    event finds its ticket stamped and changes nothing. A ticket whose rules fail to apply is
+    unstamped and the others routed; then ``RoutingFailed`` is raised so that the outbox
+    retries (and routes just that ticket again).
     """
     wanted = sorted(set(ticket_ids))
     if not wanted:
@@ -648,18 +650,24 @@ def tickets_route(*, ticket_ids: Sequence[int]) -> list[int]:
     ]
     teams = Team.objects.in_bulk(team_ids) if team_ids else {}
     skills: dict[tuple[str, ...], list[int]] = {}
+    failed: list[int] = []
     token = _routing_now.set(frozenset(routed))
     try:
         for pk in routed:
             ticket = tickets[pk]
-            rule, team, priority, tags = _decide(ticket, facts[pk], rules, teams)
-            if not (team is UNSET and priority is UNSET and tags is UNSET):
-                ticket = _apply(ticket, team, priority, tags)
-                facts[pk] = dataclasses.replace(
-                    facts[pk],
-                    priority=ticket.priority,
-                    tags=facts[pk].tags if tags is UNSET else frozenset(tags),
-                )
+            try:
+                rule, team, priority, tags = _decide(ticket, facts[pk], rules, teams)
+                if not (team is UNSET and priority is UNSET and tags is UNSET):
+                    ticket = _apply(ticket, team, priority, tags)
+                    facts[pk] = dataclasses.replace(
+                        facts[pk],
+                        priority=ticket.priority,
+                        tags=facts[pk].tags if tags is UNSET else frozenset(tags),
+                    )
+            except Exception:  # this ticket only: the rest of the batch goes on
+                logger.exception("routing the new ticket #%s failed", pk)
+                failed.append(pk)
+                continue
             required = tuple(_required_skills_known(facts[pk], rule))
             skills.setdefault(required, []).append(pk)
         for required, group in skills.items():
@@ -667,8 +675,17 @@ def tickets_route(*, ticket_ids: Sequence[int]) -> list[int]:
                 TicketRouting.objects.filter(pk__in=group).update(required_skills=list(required))
     finally:
         _routing_now.reset(token)
-    _sync_new(routed)
-    return routed
+    if failed:  # unstamped, so that the outbox's retry routes them (and only them) again
+        TicketRouting.objects.filter(pk__in=failed).update(routed_at=None)
+    done = [pk for pk in routed if pk not in failed]
+    _sync_new(done)
+    if failed:
+        raise RoutingFailed(f"routing failed for new ticket(s) {failed}; retried by the outbox")
+    return done
+
+
+class RoutingFailed(Exception):
+    """Some tickets of a batch could not be routed (the others were)."""
 
 
 def _sync_new(ticket_ids: Sequence[int]) -> None:

@@ -251,3 +251,24 @@ def test_new_tickets_through_the_outbox_in_one_batch_and_redelivered(desk, monke
     assert [{k: v for k, v in c.items() if k not in strip} for c in again] == [
         {k: v for k, v in c.items() if k not in strip} for c in clocks
     ]
+
+
+def test_a_ticket_that_fails_is_routed_on_the_retry_and_the_others_at_once(desk, monkeypatch):
+    tickets = open_cases(desk)
+    ids = [t.pk for t in tickets]
+    real = ticket_update
+
+    def failing(*, ticket, **kwargs):
+        if ticket.pk == ids[0]:
+            raise RuntimeError("the database went away")
+        return real(ticket=ticket, **kwargs)
+
+    monkeypatch.setattr(services, "ticket_update", failing)
+    with pytest.raises(services.RoutingFailed):
+        services.tickets_route(ticket_ids=ids)
+    rows = {r.pk: r for r in TicketRouting.objects.filter(pk__in=ids)}
+    assert rows[ids[0]].routed_at is None
+    assert all(rows[pk].routed_at and rows[pk].waiting for pk in ids[1:])
+    monkeypatch.setattr(services, "ticket_update", real)
+    assert services.tickets_route(ticket_ids=ids) == [ids[0]]
+    assert outcome(tickets[0])["team"] == desk["billing"].pk
