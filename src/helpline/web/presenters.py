@@ -6,17 +6,17 @@ cells that is most of an inbox request. A row here is computed once, with plain 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from html import escape as _escape
 from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.template.defaultfilters import linebreaks_filter as linebreaks
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import TIME_STRINGS, timesince, timeuntil
@@ -24,7 +24,7 @@ from django.utils.translation import get_language
 
 from helpline.core import clock
 from helpline.tickets.choices import Direction
-from helpline.tickets.models import Message, Ticket
+from helpline.tickets.models import Attachment, Message, Ticket
 from helpline.web.badges import channel_label, priority_badge, status_badge
 
 
@@ -98,7 +98,7 @@ def sla_badge(ticket: Ticket) -> SafeString:
     if s.next_due_at:
         local = timezone.localtime(s.next_due_at)
         title = f"{local:%Y-%m-%d %H:%M}"
-        iso = date_format(local, "c")
+        iso = local.isoformat()  # the "c" date format
         units = _time_strings(get_language())
         left = timeuntil(s.next_due_at, time_strings=units)
         if left[:1] == "0":
@@ -231,7 +231,8 @@ ATTACHMENT_ICON = mark_safe(
 @dataclass(frozen=True, slots=True)
 class MessageView:
     """One message of the conversation, its head, body and attachments already rendered; the
-    template adds the other areas' extras (``MESSAGE_EXTRAS``) with ``m`` = ``message``."""
+    template adds the other areas' extras (``MESSAGE_EXTRAS``) with ``m`` = ``message``
+    between ``top`` (the article up to the body) and ``bottom`` (attachments, the end)."""
 
     pk: int
     direction: str
@@ -240,57 +241,87 @@ class MessageView:
     attachments: SafeString
     message: Message
 
-
-def _message_head(m: Message, customer: object, now: datetime) -> SafeString:
-    if m.direction == Direction.INBOUND:
-        who = m.author_customer or customer
-        head = format_html(
-            '<span class="avatar avatar-customer">{}</span>\n        <strong>{}</strong>\n'
-            '        <span class="pill">Customer</span>',
-            initials(who), who,
+    @property
+    def top(self) -> SafeString:
+        direction = _escape(self.direction)
+        return mark_safe(
+            f'\n  <article class="message message-{direction}" id="message-{self.pk}" '
+            f'data-direction="{direction}">\n'
+            f'    <div class="message-head">\n      {self.head}\n    </div>\n'
+            f'    <div class="message-body">\n      {self.body}\n    </div>\n    '
         )
+
+    @property
+    def bottom(self) -> SafeString:
+        return mark_safe(f"\n    {self.attachments}\n  </article>\n  ")
+
+
+def _message_head(
+    m: Message, customer: object, now: datetime, people: dict[object, tuple[str, str]]
+) -> SafeString:
+    """The head of one message. Built with ``html.escape`` (what ``format_html`` applies to
+    each value, without its lazy-string wrappers: a long conversation has hundreds of them).
+    ``people`` caches the escaped initials and name of each author across the messages."""
+    if m.direction == Direction.INBOUND:
+        who: object = m.author_customer or customer
+        outgoing = False
+        css, pill = "avatar avatar-customer", '<span class="pill">Customer</span>'
     elif m.direction == Direction.NOTE:
         who = m.author_user or "Helpline"
-        head = format_html(
-            '<span class="avatar">{}</span>\n        <strong>{}</strong>\n'
-            '        <span class="pill pill-note">Internal note</span>',
-            initials(who), who,
-        )
+        outgoing = False
+        css, pill = "avatar", '<span class="pill pill-note">Internal note</span>'
     else:
         who = m.author_user or "Helpline"
-        head = format_html(
-            '<span class="avatar avatar-agent">{}</span>\n        <strong>{}</strong>\n'
-            '        <span class="pill pill-reply">{}</span>',
-            initials(who), who, "Automatic reply" if m.is_automatic else "Reply",
+        outgoing = True
+        css = "avatar avatar-agent"
+        pill = (
+            '<span class="pill pill-reply">Automatic reply</span>'
+            if m.is_automatic
+            else '<span class="pill pill-reply">Reply</span>'
         )
-        if m.delivery_status:
-            head += format_html(
-                '\n        <span class="delivery delivery-{}" title="{}">{}</span>',
-                m.delivery_status, m.delivery_detail, m.get_delivery_status_display(),
-            )
+    known = people.get(who)
+    if known is None:
+        known = people[who] = (_escape(initials(who)), _escape(str(who)))
+    head = (
+        f'<span class="{css}">{known[0]}</span>\n'
+        f"        <strong>{known[1]}</strong>\n        {pill}"
+    )
+    if outgoing and m.delivery_status:
+        head += (
+            f'\n        <span class="delivery delivery-{_escape(m.delivery_status)}" '
+            f'title="{_escape(m.delivery_detail)}">'
+            f"{_escape(str(m.get_delivery_status_display()))}</span>"
+        )
     local = timezone.localtime(m.created_at)
-    return head + format_html(
-        '\n      <span class="message-meta muted">{} · <time datetime="{}" title="{}">{}</time>'
-        "</span>",
-        channel_label(m.channel), date_format(local, "c"), f"{local:%Y-%m-%d %H:%M}",
-        relative_time(m.created_at, now=now),
+    return mark_safe(
+        f'{head}\n      <span class="message-meta muted">{_escape(channel_label(m.channel))} · '
+        f'<time datetime="{local.isoformat()}" title="{local:%Y-%m-%d %H:%M}">'
+        f"{_escape(relative_time(m.created_at, now=now))}</time></span>"
     )
 
 
-def conversation_rows(messages: Iterable[Message], *, ticket: Ticket) -> list[MessageView]:
+def conversation_rows(
+    messages: Iterable[Message],
+    *,
+    ticket: Ticket,
+    attachments: Mapping[int, Sequence[Attachment]] | None = None,
+) -> list[MessageView]:
     """The conversation of ``ticket`` for ``web/tickets/_conversation.html``: messages fetched
-    with their authors and attachments (``tickets.selectors.ticket_messages``)."""
+    with their authors (``tickets.selectors.ticket_messages``), and their attachments from
+    ``attachments`` (message id -> attachments, read in one query) or, without it, from each
+    message's ``attachments`` (prefetched)."""
     now = clock.now()
     customer = ticket.customer
     prefix = _ticket_url_prefix()
+    people: dict[object, tuple[str, str]] = {}
     rows = []
     for m in messages:
-        attachments = list(m.attachments.all())
+        files = list(m.attachments.all()) if attachments is None else attachments.get(m.pk, ())
         rows.append(
             MessageView(
                 pk=m.pk,
                 direction=m.direction,
-                head=_message_head(m, customer, now),
+                head=_message_head(m, customer, now, people),
                 body=mark_safe(m.body_html) if m.body_html else linebreaks(m.body_text),
                 attachments=format_html(
                     '<ul class="attachments">\n      {}\n    </ul>',
@@ -301,11 +332,11 @@ def conversation_rows(messages: Iterable[Message], *, ticket: Ticket) -> list[Me
                         (
                             (prefix, ticket.pk, a.pk, ATTACHMENT_ICON, a.filename,
                              filesize(a.size))
-                            for a in attachments
+                            for a in files
                         ),
                     ),
                 )
-                if attachments
+                if files
                 else mark_safe(""),
                 message=m,
             )

@@ -9,10 +9,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
 from helpline.accounts.selectors import agent_list, team_list
+from helpline.core import clock
 from helpline.customers.choices import Channel
 from helpline.tickets.choices import EventKind, Priority, Status
 from helpline.tickets.models import Ticket, TicketEvent
+from helpline.web.presenters import relative_time
 
 
 @dataclass(frozen=True)
@@ -128,3 +134,21 @@ def describe_timeline(*, ticket: Ticket, events: Sequence[TicketEvent]) -> list[
             TimelineEntry(kind=event.kind, actor=actor, text=text, created_at=event.created_at)
         )
     return entries
+
+
+def timeline_html(entries: Sequence[TimelineEntry]) -> SafeString:
+    """The ``<li>`` items of ``web/tickets/_timeline.html``, newest first, as its template loop
+    wrote them (a long ticket has ~100 entries; two date filters each were 3 ms a page)."""
+    now = clock.now()
+    return mark_safe(
+        "".join(
+            [
+                f'\n    <li class="tl tl-{escape(e.kind)}"><span class="tl-dot"></span>\n'
+                f"      <div><strong>{escape(e.actor)}</strong> {escape(e.text)}"
+                f'<div class="muted tl-time" '
+                f'title="{timezone.localtime(e.created_at):%Y-%m-%d %H:%M}">'
+                f"{escape(relative_time(e.created_at, now=now))}</div></div>\n    </li>\n    "
+                for e in reversed(entries)
+            ]
+        )
+    )

@@ -209,3 +209,31 @@ def test_most_urgent_matches_the_full_sort(monkeypatch, windows, team_a):
         for limit in range(1, len(dues) + 2):
             got = [t.pk for t in tickets_most_urgent(queryset=visible(), limit=limit)]
             assert got == expected[:limit], (actor, limit)
+
+
+def test_triage_badges_built_in_python_escape_and_carry_the_forms(agent_client, agent):
+    """The badges under a customer message are built by ``message_badges_html`` (no template):
+    reasons are escaped, a corrected intent is ticked, the four correction forms carry the
+    page's CSRF token, and the correction endpoint answers with the same block."""
+    ticket = make_ticket(subject="Refund", body_text="Where is my refund?")
+    message = ticket.messages.get()
+    MessageTriage.objects.filter(message=message).update(
+        reasons={"intent": {"confidence": 0.125, "because": ["order <b>"]},
+                 "wants_human": {"because": ["asked for a person"]}},
+        corrected=["intent"], wants_human=True, pii_kinds=["email"],
+    )
+    html, _ = _get(agent_client, f"/tickets/{ticket.pk}/")
+    block = html.split(f'id="triage-message-{message.pk}"')[1].split("</details>")[0]
+    assert "order &lt;b&gt;" in block and "order <b>" not in block
+    assert "(0.13)" in block  # floatformat rounds half up
+    assert " ✓</span>" in block
+    assert "masked: email" in block
+    assert "<strong>Person</strong>: asked for a person" in block
+    assert block.count('name="csrfmiddlewaretoken"') == 4
+    assert "Does not need a person" in block
+    answer = agent_client.post(
+        f"/triage/messages/{message.pk}/correct/", {"field": "urgency", "value": "low"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert answer.startswith(f'\n<div class="triage-badges" id="triage-message-{message.pk}"')
+    assert "Saved: thanks" in answer and "Low urgency" in answer
