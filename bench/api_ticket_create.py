@@ -303,6 +303,10 @@ def main() -> None:
         "--no-worker", action="store_true",
         help="with --start-server: no background worker (measures the request path alone)",
     )
+    parser.add_argument(
+        "--server-pid", type=int, default=None,
+        help="without --start-server: the server's main process, to count its CPU",
+    )
     parser.add_argument("--server-log", default="", help="with --start-server: its stderr here")
     parser.add_argument("--sequential", type=int, default=200)
     parser.add_argument(
@@ -348,7 +352,7 @@ def main() -> None:
         for n in range(10):  # warm-up: imports, connections, caches in every worker
             client.create(-n - 1, run)
 
-        meter = CpuMeter(server.pid if server is not None else None)
+        meter = CpuMeter(server.pid if server is not None else args.server_pid)
         if args.floor:
             before = meter.sample()
             statuses = {get_me(client) for _ in range(args.floor)}
@@ -404,7 +408,7 @@ def main() -> None:
         if latencies:
             print(f"concurrent, {args.clients} clients: {describe(latencies)}  "
                   f"{len(latencies) / elapsed:6.1f} tickets/s  status {ccodes}")
-            if args.no_worker:
+            if args.no_worker or server is None:
                 meter.report("concurrent, request path", before, len(latencies))
             report_groups(first_id)
         if server is not None and not args.no_worker:

@@ -107,3 +107,13 @@ def test_a_body_over_the_limit_is_refused_with_413_and_never_reaches_the_app():
     assert called == []
     ok = _drive(WsgiOnThreads(app, threads=1, max_body=50_000), b"x" * 50_000)
     assert ok[0]["status"] == 200 and called == [1]
+
+
+def test_a_small_response_goes_out_as_one_body_message():
+    def parts(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [b'{"a":', b"", b" 1}"]
+
+    start, *bodies = _drive(WsgiOnThreads(parts, threads=1), method="GET")
+    assert start["status"] == 200
+    assert bodies == [{"type": "http.response.body", "body": b'{"a": 1}', "more_body": False}]

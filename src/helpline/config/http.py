@@ -78,6 +78,10 @@ class WsgiOnThreads:
         await send(
             {"type": "http.response.start", "status": response.status, "headers": response.headers}
         )
+        if rest is None:  # the usual case: the whole body in one message (one write)
+            whole = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            await send({"type": "http.response.body", "body": whole, "more_body": False})
+            return
         for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         if rest is not None:
