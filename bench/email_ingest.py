@@ -140,8 +140,7 @@ def _breakdown(args: argparse.Namespace, mailbox: object) -> int:
         services.inbound_store(raw=raw, transport="smtp", mailbox_id=mailbox.pk)  # type: ignore[attr-defined]
     services.inbound_drain(budget=600)
     outbox.outbox_drain(budget=600)
-    for pk in services.outbound_due_ids(limit=10_000):
-        services.outbound_deliver(outbound_id=pk)
+    services.outbound_deliver_many(outbound_ids=services.outbound_due_ids(limit=10_000))
     n = args.messages
     rows: list[tuple[str, float, int]] = []
     statements = [0]
@@ -171,7 +170,10 @@ def _breakdown(args: argparse.Namespace, mailbox: object) -> int:
     due = services.outbound_due_ids(limit=10_000)
     stage(
         f"deliveries ({len(due)} acknowledgements)",
-        lambda: [services.outbound_deliver(outbound_id=pk) for pk in due],
+        lambda: [
+            services.outbound_deliver_many(outbound_ids=due[i : i + 50])
+            for i in range(0, len(due), 50)
+        ],
     )
     sent = OutboundEmail.objects.filter(status="sent").count()
     print(

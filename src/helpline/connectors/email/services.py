@@ -34,7 +34,11 @@ from helpline.connectors.email.choices import (
     Transport,
 )
 from helpline.connectors.email.conf import email_config, parse_smtp_url
-from helpline.connectors.email.expected import expected_reply_sentence
+from helpline.connectors.email.expected import (
+    ACK_ESTIMATE_REUSE,
+    expected_reply_sentence,
+    expected_reply_sentences,
+)
 from helpline.connectors.email.models import (
     AddressState,
     BlockRule,
@@ -94,7 +98,6 @@ _ACK_FIELDS = frozenset(
     }
 )
 RESUME_AFTER = timedelta(seconds=30)
-ACK_ESTIMATE_REUSE = 15.0  # seconds
 MAX_PARTICIPANTS = 10
 
 
@@ -1146,20 +1149,24 @@ def ack_render(*, mailbox: Mailbox, ticket: Ticket, customer: Customer) -> tuple
 
 
 def ack_compose(
-    *, mailbox: Mailbox, ticket: Ticket, customer: Customer, guarded: bool = True
+    *,
+    mailbox: Mailbox,
+    ticket: Ticket,
+    customer: Customer,
+    expected: tuple[datetime, str] | None = None,
 ) -> tuple[str, str, datetime]:
-    """(subject, body, the reply time the body promises) of the acknowledgement.
-
-    ``guarded=False``: the SLA estimate runs without a savepoint of its own and its failure
-    raises (a caller estimating many tickets holds one savepoint for all of them)."""
+    """(subject, body, the reply time the body promises) of the acknowledgement; ``expected``:
+    the (time, sentence) already estimated for this ticket (else estimated here)."""
     from helpline.sla.expected import reuse_queue_inputs
 
-    # The policies and the measured reply rate are read once per ACK_ESTIMATE_REUSE seconds in
-    # a burst of new tickets; the work ahead of this ticket is counted every time.
-    with reuse_queue_inputs(ACK_ESTIMATE_REUSE):
-        promised_at, sentence = expected_reply_sentence(
-            ticket=ticket, target_hours=mailbox.reply_target_hours, guarded=guarded
-        )
+    if expected is None:
+        # The policies and the measured reply rate are read once per ACK_ESTIMATE_REUSE
+        # seconds in a burst of new tickets; the work ahead of this ticket is counted each time.
+        with reuse_queue_inputs(ACK_ESTIMATE_REUSE):
+            expected = expected_reply_sentence(
+                ticket=ticket, target_hours=mailbox.reply_target_hours
+            )
+    promised_at, sentence = expected
     values = _SafeDict(
         customer_name=customer.name or "there",
         ticket_number=str(ticket.pk),
@@ -1188,12 +1195,17 @@ def _acknowledge_many(works: Sequence[_Work]) -> list[ThreadRef]:
     due = [w for w, ok in zip(due, allowed, strict=True) if ok]
     if not due:
         return []
+    estimates: list[tuple[datetime, str] | None]
     try:
         with transaction.atomic():  # one savepoint for every estimate, not one each
-            composed = [_ack_promise(w, guarded=False) for w in due]
+            estimates = expected_reply_sentences(  # type: ignore[assignment]
+                tickets=[w.ticket for w in due],  # type: ignore[misc]
+                target_hours=[w.mailbox.reply_target_hours for w in due],  # type: ignore[union-attr]
+            )
     except Exception as exc:
         logger.warning("SLA estimate unavailable in a batch, one at a time: %s", exc)
-        composed = [_ack_promise(w, guarded=True) for w in due]
+        estimates = [None] * len(due)
+    composed = [_ack_promise(w, expected) for w, expected in zip(due, estimates, strict=True)]
     # Registered before the replies' ReplyAdded hooks, so it runs first after the commit.
     queued: dict[int, int] = {}
     transaction.on_commit(functools.partial(_acks_queued.publish, queued))
@@ -1214,10 +1226,10 @@ def _acknowledge_many(works: Sequence[_Work]) -> list[ThreadRef]:
     return refs
 
 
-def _ack_promise(work: _Work, *, guarded: bool) -> tuple[str, str]:
+def _ack_promise(work: _Work, expected: tuple[datetime, str] | None) -> tuple[str, str]:
     assert work.mailbox is not None and work.ticket is not None and work.customer is not None
     subject, body, promised_at = ack_compose(
-        mailbox=work.mailbox, ticket=work.ticket, customer=work.customer, guarded=guarded
+        mailbox=work.mailbox, ticket=work.ticket, customer=work.customer, expected=expected
     )
     # Said is promised: if the reply is later than this, the SLA tick tells the customer.
     expected_reply_promise(ticket=work.ticket, promised_at=promised_at)

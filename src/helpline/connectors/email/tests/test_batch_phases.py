@@ -287,3 +287,73 @@ def test_acknowledgement_limits_count_repeats_within_a_batch(db, limit):
         expected.append(one_by_one[address] <= limit)
     assert got == expected
     assert AddressState.objects.get(email="a@lim.test").ack_count == min(3, limit)
+
+
+class _Undo(Exception):
+    pass
+
+
+@pytest.mark.parametrize("policy", [False, True], ids=["no-due-time", "policy-due-time"])
+def test_a_batch_promises_what_one_at_a_time_promises(mailbox, agent, monkeypatch, policy):
+    """The acknowledgements' estimates, made for a batch at once (what the batch shares read
+    once, the work ahead derived), promise what one estimate after another promises: with a
+    measured reply rate, so the work ahead counts, with and without an SLA due time."""
+    from datetime import UTC, datetime
+
+    from django.db import transaction
+
+    from helpline.core import clock
+    from helpline.core.tests.clock import FakeClock
+    from helpline.sla.expected import reuse_cache_clear
+    from helpline.sla.models import SlaPolicy, TicketSla
+    from helpline.sla.tests.factories import make_policy
+    from helpline.tickets.services import reply_add
+    from helpline.tickets.tests.factories import make_ticket
+
+    fake = FakeClock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", fake)
+    SlaPolicy.objects.all().delete()  # the migration's defaults, when no test flushed them yet
+    if policy:
+        make_policy(first=240, channels=["email"])
+    # An hour of agents answering email: a measured reply rate, and tickets still waiting.
+    for _ in range(20):
+        ticket = make_ticket(channel="email")
+        fake.advance(minutes=3)
+        reply_add(ticket=ticket, author=agent, body_text="answer")
+    waiting = [make_ticket(channel="email") for _ in range(3)]
+    assert TicketSla.objects.filter(ticket__in=waiting, reply_owed_since__isnull=False).count()
+
+    def promised(batch: bool) -> list[tuple[object, str]]:
+        reuse_cache_clear()
+        with pytest.raises(_Undo), transaction.atomic():
+            rows = [
+                services.inbound_store(
+                    raw=raw_email(sender=f"W{n} <w{n}@wait.test>", message_id=f"<w{n}@wait.test>"),
+                    transport=Transport.SMTP,
+                    mailbox=mailbox,
+                )[0]
+                for n in range(4)
+            ]
+            if batch:
+                services.inbound_process_batch(limit=50)
+            else:
+                for row in rows:
+                    services.inbound_process(inbound=row)
+            got = []
+            for row in rows:
+                row.refresh_from_db()
+                ack = row.ticket.messages.get(is_automatic=True)
+                got.append(
+                    (
+                        TicketSla.objects.get(ticket_id=row.ticket_id).promised_at,
+                        re.sub(r"#\d+", "#N", ack.body_text),
+                    )
+                )
+            raise _Undo
+        return got
+
+    alone = promised(batch=False)
+    together = promised(batch=True)
+    assert together == alone
+    if not policy:  # each ticket has one more ahead of it than the one before
+        assert len({at for at, _ in alone}) > 1
