@@ -152,9 +152,15 @@ def _ticket_url_prefix() -> str:
     return url[: -len("1/")]
 
 
-def ticket_rows(tickets: Iterable[Ticket], *, with_sla: bool = False) -> list[TicketRow]:
-    """Rows for tickets fetched with customer, assignee, team and tags already loaded (and
-    ``sla`` with ``with_sla``)."""
+def ticket_rows(
+    tickets: Iterable[Ticket],
+    *,
+    with_sla: bool = False,
+    tags: Mapping[int, list[str]] | None = None,
+) -> list[TicketRow]:
+    """Rows for tickets fetched with customer, assignee and team already loaded (and ``sla``
+    with ``with_sla``); their tag names from ``tags`` (ticket id -> names) or, without it,
+    from each ticket's prefetched ``tags``."""
     now = clock.now()
     prefix = _ticket_url_prefix()
     rows = []
@@ -165,7 +171,7 @@ def ticket_rows(tickets: Iterable[Ticket], *, with_sla: bool = False) -> list[Ti
                 id=t.pk,
                 url=f"{prefix}{t.pk}/",
                 subject=t.subject,
-                tags=[tag.name for tag in t.tags.all()],
+                tags=[tag.name for tag in t.tags.all()] if tags is None else tags.get(t.pk, []),
                 customer=str(t.customer),
                 channel=t.channel,
                 channel_label=channel_label(t.channel),
