@@ -5,7 +5,7 @@ Presentation only: the events themselves come from ``tickets.selectors.ticket_ti
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,16 +54,26 @@ def _join(names: Sequence[str]) -> str:
     return ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
-def describe_timeline(*, ticket: Ticket, events: Sequence[TicketEvent]) -> list[TimelineEntry]:
-    """One sentence per event; names of people and teams are looked up in two queries at most."""
-    user_ids = _ids(events, EventKind.ASSIGNEE)
-    team_ids = _ids(events, EventKind.TEAM)
-    users = (
-        {u.pk: str(u) for u in agent_list(active_only=False).filter(pk__in=user_ids)}
-        if user_ids
-        else {}
-    )
-    teams = {t.pk: t.name for t in team_list().filter(pk__in=team_ids)} if team_ids else {}
+def describe_timeline(
+    *,
+    ticket: Ticket,
+    events: Sequence[TicketEvent],
+    known_users: Mapping[int, str] | None = None,
+    known_teams: Mapping[int, str] | None = None,
+) -> list[TimelineEntry]:
+    """One sentence per event; names of people and teams are looked up in two queries at most,
+    none for those in ``known_users`` / ``known_teams`` (id -> name, e.g. the lists the page
+    already has)."""
+    users = dict(known_users or {})
+    teams = dict(known_teams or {})
+    user_ids = _ids(events, EventKind.ASSIGNEE) - users.keys()
+    team_ids = _ids(events, EventKind.TEAM) - teams.keys()
+    if user_ids:
+        users.update(
+            (u.pk, str(u)) for u in agent_list(active_only=False).filter(pk__in=user_ids)
+        )
+    if team_ids:
+        teams.update((t.pk, t.name) for t in team_list().filter(pk__in=team_ids))
     customer_name = str(ticket.customer)
     entries = []
     for event in events:

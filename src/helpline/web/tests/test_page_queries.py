@@ -51,10 +51,10 @@ def test_ticket_page_queries_do_not_grow_with_the_conversation(agent_client, age
     long_html, long_queries = _get(agent_client, f"/tickets/{long.pk}/")
 
     assert long_queries == short_queries
-    # session, user, ticket, agents, teams, tags, timeline, messages, attachments, customer,
-    # identities, orders, notes, other tickets, message triage, ticket triage, customer
-    # trend, presence, SLA, and the names in the timeline
-    assert long_queries <= 20
+    # session, user, ticket (with its customer), agents, teams, tags, timeline, messages,
+    # attachments, identities, orders, notes, other tickets, message triage, ticket triage,
+    # customer trend, presence, SLA (the timeline's names come from the agents and teams)
+    assert long_queries <= 18
     # Everything arrives with the page: triage badges of all nine customer messages, the
     # ticket's triage panel, the presence switch; no follow-up request per panel.
     assert 'hx-trigger="load"' not in long_html
@@ -62,6 +62,21 @@ def test_ticket_page_queries_do_not_grow_with_the_conversation(agent_client, age
     assert 'class="card triage-panel"' in long_html
     assert 'id="routing-presence"' in long_html
     assert "Answer 7: yes, twice, still cold!" in long_html
+
+
+def test_customer_panel_shows_the_organisation_in_the_same_queries(agent_client):
+    """The panel's customer is the one ``access_ticket`` read with the ticket, its relations
+    prefetched onto it: an organisation costs its own query and nothing else."""
+    from helpline.customers.tests.factories import OrganisationFactory
+
+    plain = make_ticket(subject="No company")
+    _, without = _get(agent_client, f"/tickets/{plain.pk}/")
+    customer = CustomerFactory(organisation=OrganisationFactory(name="Kettle Works Ltd"))
+    ticket = make_ticket(subject="Company", customer=customer)
+    html, with_organisation = _get(agent_client, f"/tickets/{ticket.pk}/")
+    assert with_organisation == without + 1
+    panel = html.split('id="customer-panel"')[1].split("</section>")[0]
+    assert "Kettle Works Ltd" in panel
 
 
 def test_inbox_queue_and_views_queries_do_not_grow_with_rows(agent_client, agent):

@@ -66,3 +66,25 @@ def test_names_are_looked_up_in_bounded_queries(django_assert_max_num_queries):
     with django_assert_max_num_queries(1):
         entries = describe_timeline(ticket=ticket, events=events)
     assert len(entries) == 7
+
+
+def test_names_the_page_already_has_are_not_looked_up(django_assert_num_queries):
+    ana, bob = UserFactory(name="Ana"), UserFactory(name="Bob")
+    billing = TeamFactory(name="Billing")
+    ticket = make_ticket()
+    ticket = ticket_update(ticket=ticket, actor=ana, assignee=ana, team=billing)
+    ticket = ticket_update(ticket=ticket, actor=ana, assignee=bob)
+    ticket = Ticket.objects.select_related("customer").get(pk=ticket.pk)
+    events = list(ticket_timeline(ticket=ticket))
+    with django_assert_num_queries(0):
+        entries = describe_timeline(
+            ticket=ticket, events=events, known_users={ana.pk: "Ana", bob.pk: "Bob"},
+            known_teams={billing.pk: "Billing"},
+        )
+    assert "reassigned the ticket from Ana to Bob" in [e.text for e in entries]
+    with django_assert_num_queries(1):  # Bob is not in the page's list: looked up
+        entries = describe_timeline(
+            ticket=ticket, events=events, known_users={ana.pk: "Ana"},
+            known_teams={billing.pk: "Billing"},
+        )
+    assert "reassigned the ticket from Ana to Bob" in [e.text for e in entries]

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -21,8 +21,7 @@ from helpline.accounts.models import User
 from helpline.accounts.selectors import agent_list, team_list
 from helpline.core.errors import HelplineError, NotFound
 from helpline.core.types import UNSET
-from helpline.customers.models import Customer, CustomerNote
-from helpline.customers.selectors import customer_detail_queryset
+from helpline.customers.models import Customer, CustomerNote, Order
 from helpline.tickets.choices import TRANSITIONS, Direction, Priority, Status
 from helpline.tickets.models import Attachment, Message, Ticket
 from helpline.tickets.permissions import access_ticket
@@ -50,13 +49,17 @@ def _access(agent: User, ticket_id: int) -> Ticket:
 
 
 def _customer_for_panel(ticket: Ticket) -> Customer:
-    return (
-        customer_detail_queryset()
-        .prefetch_related(
-            Prefetch("notes", queryset=CustomerNote.objects.select_related("author"))
-        )
-        .get(pk=ticket.customer_id)
+    """The ticket's customer (read with it by ``access_ticket``) with what the panel shows:
+    organisation, identities, orders (``customer_detail_queryset``'s) and notes."""
+    customer = ticket.customer
+    prefetch_related_objects(
+        [customer],
+        "organisation",
+        "identities",
+        Prefetch("orders", queryset=Order.objects.order_by("-ordered_at")),
+        Prefetch("notes", queryset=CustomerNote.objects.select_related("author")),
     )
+    return customer
 
 
 def _ticket_context(
@@ -72,7 +75,12 @@ def _ticket_context(
     teams = list(team_list())
     tag_names = [t.name for t in ticket.tags.order_by("name")]
     events = list(ticket_timeline(ticket=ticket))
-    timeline = describe_timeline(ticket=ticket, events=events)
+    timeline = describe_timeline(
+        ticket=ticket,
+        events=events,
+        known_users={a.pk: str(a) for a in agents},
+        known_teams={t.pk: t.name for t in teams},
+    )
     # Attachments in one query of their own: prefetching builds a related manager and a
     # queryset per message (1-2 ms for a 45-message conversation).
     conversation = list(ticket_messages(ticket=ticket).prefetch_related(None))
