@@ -18,8 +18,10 @@ Writes: the two bench staff rows (bench-supervisor@, bench-restricted@bench.help
 missing, and one session row per user, deleted at the end. The 40-message conversation (with
 triage results) and the SLA clocks of every open ticket are added inside transactions that are
 rolled back (in-process only): nothing of them is committed, but the SLA run leaves ~40,000 dead
-rows in sla_ticketsla for autovacuum. ``--only TEXT`` runs the pages whose label has TEXT
-("long" and "clocks" select those two); ``--profile cumulative|tottime`` prints cProfile.
+rows in sla_ticketsla for autovacuum (and ANALYZEs that table after the rollback). ``--only
+TEXT`` runs the pages whose label has TEXT ("long" and "clocks" select those two; "clocks" runs
+the queue with few clocks and with clocks on every open ticket); ``--profile
+cumulative|tottime`` prints cProfile.
 """
 
 from __future__ import annotations
@@ -245,6 +247,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=10, help="untimed GETs per page first")
     parser.add_argument("--server", action="store_true", help="through uvicorn on 127.0.0.1")
     parser.add_argument("--long-messages", type=int, default=40)
+    parser.add_argument("--few-clocks", type=int, default=2000,
+                        help="running clocks in the 'few clocks' queue case")
     parser.add_argument("--only", default="", help="run only pages whose label has this text")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", choices=("cumulative", "tottime"),
@@ -456,11 +460,44 @@ def main() -> None:
 
         if not args.server and (not args.only or "clocks" in args.only):
             # The seed writes no SLA rows, so the priority queue above ranks every open ticket
-            # by priority and age. Here every open ticket gets clocks as the SLA app would keep
-            # them (running: due between 2 h ago and 2 days ahead; pending/on hold: paused),
-            # inside a transaction that is rolled back.
+            # by priority and age. Here the open tickets get clocks as the SLA app would keep
+            # them, inside transactions that are rolled back: first a few running clocks, none
+            # on a ticket the restricted agent may see (an install whose SLAs are new, or
+            # tickets created through the API without a team: the case the clock windows
+            # cannot settle), then clocks on every open ticket (running: due between 2 h ago
+            # and 2 days ahead; pending/on hold: paused). The clocks' statistics are taken
+            # inside each transaction (ANALYZE), as autovacuum would on a live install, and
+            # again after the rollback.
+            from django.db import connection
+
             from helpline.sla.models import TicketSla
 
+            def analyze_clocks() -> None:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ANALYZE {TicketSla._meta.db_table}")
+
+            viewers = (("supervisor", as_supervisor), ("agent", as_agent),
+                       ("restricted agent", as_restricted))
+            with transaction.atomic():
+                now = clock.now()
+                hidden = (
+                    Ticket.objects.filter(status__in=ACTIVE_STATUSES, sla__isnull=True)
+                    .exclude(team=billing).exclude(assignee=restricted)
+                    .order_by("-id").values_list("id", flat=True)[: args.few_clocks]
+                )
+                rows = [
+                    TicketSla(ticket_id=pk, computed_at=now,
+                              next_due_at=now + timedelta(minutes=rng.randint(-120, 2880)))
+                    for pk in hidden
+                ]
+                TicketSla.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+                analyze_clocks()
+                for label, f in viewers:
+                    report(f"inbox default (priority queue), {label}, with few clocks: "
+                           f"{len(rows):,} running, none on Billing tickets",
+                           measure(f, fixed("/"), repeat=args.repeat, warmup=args.warmup))
+                    print(f"    load average {os.getloadavg()[0]:.2f}", flush=True)
+                transaction.set_rollback(True)
             with transaction.atomic():
                 now = clock.now()
                 active = Ticket.objects.filter(
@@ -479,14 +516,15 @@ def main() -> None:
                     for pk, status in active.iterator(chunk_size=5000)
                 ]
                 TicketSla.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
+                analyze_clocks()
                 running = sum(1 for r in rows if r.next_due_at)
-                for label, f in (("supervisor", as_supervisor), ("agent", as_agent),
-                                 ("restricted agent", as_restricted)):
+                for label, f in viewers:
                     report(f"inbox default (priority queue), {label}, with SLA clocks on "
                            f"{len(rows):,} open tickets ({running:,} running)",
                            measure(f, fixed("/"), repeat=args.repeat, warmup=args.warmup))
                     print(f"    load average {os.getloadavg()[0]:.2f}", flush=True)
                 transaction.set_rollback(True)
+            analyze_clocks()
     finally:
         for f in (as_agent, as_supervisor, as_restricted):
             f.close()
