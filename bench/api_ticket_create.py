@@ -117,18 +117,6 @@ def _process_tree(root: int) -> set[int]:
     return tree
 
 
-def _commits() -> int:
-    """Transactions committed in this database so far (all sessions: the server's, and the
-    worker's when it runs): fewer per create than one means creates were written in groups."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
-        )
-        return int(cursor.fetchone()[0])
-
-
 def _last_ticket_id() -> int:
     from django.db import connection
 
@@ -152,14 +140,23 @@ def report_groups(after_id: int) -> None:
         print(f"    written in {groups} transactions: {tickets / groups:.2f} tickets per group")
 
 
-def _backends() -> set[int]:
+# The server this script starts connects with this application_name (libpq's PGAPPNAME), so
+# its PostgreSQL backends are told apart from other sessions on a shared database.
+SERVER_APPNAME = f"hl-bench-api-{os.getpid()}"
+
+
+def _backends(only_ours: bool) -> set[int]:
     from django.db import connection
 
+    sql = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid()"
-        )
+        if only_ours:
+            cursor.execute(sql + " AND application_name = %s", [SERVER_APPNAME])
+        else:
+            cursor.execute(sql)
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -167,15 +164,16 @@ class CpuMeter:
     """CPU time (not wall time) of the server's processes and its PostgreSQL backends, so the
     cost per request can be read even on a busy machine: 2 cores / cost = the ceiling."""
 
-    def __init__(self, server_pid: int | None) -> None:
+    def __init__(self, server_pid: int | None, *, own_backends: bool) -> None:
         self.server_pid = server_pid
+        self.own_backends = own_backends
         self.hz = os.sysconf("SC_CLK_TCK")
 
-    def sample(self) -> tuple[int, int, float, int]:
+    def sample(self) -> tuple[int, int, float]:
         server = _cpu_ticks(_process_tree(self.server_pid)) if self.server_pid else 0
-        return server, _cpu_ticks(_backends()), time.process_time(), _commits()
+        return server, _cpu_ticks(_backends(self.own_backends)), time.process_time()
 
-    def report(self, label: str, before: tuple[int, int, float, int], count: int) -> None:
+    def report(self, label: str, before: tuple[int, int, float], count: int) -> None:
         if not count or not self.server_pid:
             return
         after = self.sample()
@@ -183,11 +181,10 @@ class CpuMeter:
         pg = (after[1] - before[1]) * 1000 / self.hz / count
         client = (after[2] - before[2]) * 1000 / count
         total = server + pg + client
-        commits = (after[3] - before[3]) / count
         print(f"    CPU per request ({label}): server {server:.2f} ms + PostgreSQL {pg:.2f} ms + "
               f"clients {client:.2f} ms = {total:.2f} ms; ceiling on {os.cpu_count()} cores: "
-              f"{(os.cpu_count() or 1) * 1000 / total:.0f} requests/s; database commits per "
-              f"request {commits:.2f}; load average {os.getloadavg()[0]:.2f}")
+              f"{(os.cpu_count() or 1) * 1000 / total:.0f} requests/s; load average "
+              f"{os.getloadavg()[0]:.2f}")
 
 
 def wait_for_outbox(started: float, max_seconds: float) -> float | None:
@@ -339,7 +336,9 @@ def main() -> None:
         if args.no_worker:
             command.append("--no-worker")
         log = Path(args.server_log).open("w") if args.server_log else subprocess.DEVNULL  # noqa: SIM115
-        server = subprocess.Popen(command, stderr=log)
+        server = subprocess.Popen(
+            command, stderr=log, env={**os.environ, "PGAPPNAME": SERVER_APPNAME}
+        )
         print(f"server:   helpline serve, {args.workers} web process(es), "
               + ("no worker (deferred work waits)" if args.no_worker
                  else "in-process worker draining the outbox meanwhile (as a user runs it)"))
@@ -352,7 +351,9 @@ def main() -> None:
         for n in range(10):  # warm-up: imports, connections, caches in every worker
             client.create(-n - 1, run)
 
-        meter = CpuMeter(server.pid if server is not None else args.server_pid)
+        meter = CpuMeter(
+            server.pid if server is not None else args.server_pid, own_backends=server is not None
+        )
         if args.floor:
             before = meter.sample()
             statuses = {get_me(client) for _ in range(args.floor)}
