@@ -252,3 +252,23 @@ def test_triage_badges_built_in_python_escape_and_carry_the_forms(agent_client, 
     ).content.decode()
     assert answer.startswith(f'\n<div class="triage-badges" id="triage-message-{message.pk}"')
     assert "Saved: thanks" in answer and "Low urgency" in answer
+
+
+def test_inbox_rows_escape_what_people_typed(agent_client, agent):
+    """The rows are built in Python: subjects, customer names, tags, assignee and team names
+    are escaped as the template escaped them."""
+    from helpline.accounts.tests.factories import TeamFactory
+    from helpline.tickets.services import ticket_update
+
+    customer = CustomerFactory(name='Tom & "Jerry" <b>')
+    ticket = make_ticket(subject="<script>alert(1)</script> & co", customer=customer,
+                         tags=["a&b"], team=TeamFactory(name="R&D <x>"))
+    ticket_update(ticket=ticket, actor=agent, assignee=agent)
+    for url in ("/", "/?view=open"):
+        html, _ = _get(agent_client, url)
+        row = html.split(f'data-ticket="{ticket.pk}"')[1].split("</tr>")[0]
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in row
+        assert "<script>" not in row
+        assert "Tom &amp; &quot;Jerry&quot; &lt;b&gt;" in row
+        assert '<span class="tag">a&amp;b</span>' in row
+        assert '<div class="sub">R&amp;D &lt;x&gt;</div>' in row
