@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from huey.contrib.djhuey import HUEY, db_task
 
@@ -37,20 +38,70 @@ def email_process(inbound_id: int) -> None:
         services.inbound_process(inbound=row)
 
 
-# Stored mail first: a queued drain is taken before other queued work (outbox reactions,
-# deliveries), so a burst of mail becomes tickets without waiting behind the follow-up work of
-# the tickets before it (Huey's SQLite and Redis queues both honour priorities).
+# Stored mail first: a drain woken by new mail is taken before other queued work (outbox
+# reactions, deliveries), so a burst of mail becomes tickets without waiting behind the
+# follow-up work of the tickets before it (Huey's SQLite and Redis queues both honour
+# priorities). Not for ever: a drain's continuation queues at the normal priority, and while
+# outbox reactions have waited OUTBOX_PATIENCE seconds a woken drain queues behind them.
 DRAIN_PRIORITY = 10
+OUTBOX_PATIENCE = timedelta(seconds=30)
 DELIVERY_RETRY = 1.0  # seconds a delivery task waits while stored mail goes first
 
 
 @db_task(priority=DRAIN_PRIORITY)  # type: ignore[untyped-decorator]
 def email_drain() -> None:
-    """Put stored mail on tickets, batch after batch; past the budget, hand the rest to a new
-    task so other queued work is not starved."""
+    """Put stored mail on tickets, batch after batch (woken by new mail: ahead of other work,
+    unless the outbox reactions have waited too long)."""
+    if _reactions_starved():
+        _drain_later()
+        return
+    _drain()
+
+
+@db_task()  # type: ignore[untyped-decorator]
+def email_drain_later() -> None:
+    """The same, queued at the normal priority: behind the work queued before it."""
+    with _later_lock:
+        _later_queued[0] = 0.0
+    _drain()
+
+
+def _drain() -> None:
     taken = services.inbound_drain(budget=DRAIN_BUDGET)
     if taken and services.inbound_pending():
-        email_drain()
+        _drain_later()  # past the budget: the rest after what is queued meanwhile
+
+
+_later_lock = threading.Lock()
+_later_queued = [0.0]  # monotonic time this process last queued one (another may run it)
+LATER_COALESCE = 5.0  # seconds
+
+
+def _drain_later() -> None:
+    """Queue one normal-priority drain, unless this process queued one in the last few
+    seconds that has not started yet."""
+    now = time.monotonic()
+    with _later_lock:
+        if now - _later_queued[0] < LATER_COALESCE:
+            return
+        _later_queued[0] = now
+    try:
+        email_drain_later()
+    except Exception:
+        with _later_lock:
+            _later_queued[0] = 0.0
+        raise
+
+
+def _reactions_starved() -> bool:
+    """An outbox event (the SLA, routing and triage reactions) due OUTBOX_PATIENCE ago and not
+    taken yet."""
+    from helpline.core import clock
+    from helpline.core.models import OutboxEvent
+
+    return OutboxEvent.objects.filter(
+        failed_at__isnull=True, available_at__lte=clock.now() - OUTBOX_PATIENCE
+    ).exists()
 
 
 @db_task()  # type: ignore[untyped-decorator]

@@ -323,7 +323,7 @@ def test_a_batch_promises_what_one_at_a_time_promises(mailbox, agent, monkeypatc
     waiting = [make_ticket(channel="email") for _ in range(3)]
     assert TicketSla.objects.filter(ticket__in=waiting, reply_owed_since__isnull=False).count()
 
-    def promised(batch: bool) -> list[tuple[object, str]]:
+    def promised(batch: bool) -> list[tuple[datetime | None, str]]:
         reuse_cache_clear()
         with pytest.raises(_Undo), transaction.atomic():
             rows = [

@@ -1,0 +1,58 @@
+"""The worker's order: stored mail before the outbox reactions and the deliveries, but not for
+ever (a drain's continuation, and a drain while reactions have waited too long, queue at the
+normal priority)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from helpline.connectors.email import services, tasks
+from helpline.connectors.email.choices import InboundStatus, Transport
+from helpline.connectors.email.models import InboundEmail
+from helpline.connectors.email.tests.factories import raw_email
+from helpline.core import clock
+from helpline.core import tasks as core_tasks
+from helpline.core.models import OutboxEvent
+
+
+def test_a_woken_drain_is_queued_ahead_of_reactions_and_deliveries():
+    assert tasks.email_drain.s().priority == tasks.DRAIN_PRIORITY > 0
+    # the rest at the normal priority: the reactions, the deliveries, a drain's continuation
+    for other in (core_tasks.outbox_drain_task, tasks.email_deliver_due, tasks.email_drain_later):
+        assert not other.s().priority
+
+
+def test_a_drain_queues_behind_reactions_that_waited_too_long(mailbox, monkeypatch):
+    later: list[bool] = []
+    monkeypatch.setattr(tasks, "email_drain_later", lambda: later.append(True))
+    monkeypatch.setattr(tasks, "_later_queued", [0.0])
+    row, _ = services.inbound_store(raw=raw_email(), transport=Transport.SMTP, mailbox=mailbox)
+    old = clock.now() - tasks.OUTBOX_PATIENCE - timedelta(seconds=1)
+    event = OutboxEvent.objects.create(topic="t", payload={}, created_at=old, available_at=old)
+
+    tasks.email_drain.call_local()
+    assert later == [True]  # queued behind them
+    assert InboundEmail.objects.get(pk=row.pk).status == InboundStatus.RECEIVED
+    tasks.email_drain.call_local()
+    assert later == [True]  # one queued per process at a time
+
+    OutboxEvent.objects.filter(pk=event.pk).delete()
+    tasks.email_drain.call_local()
+    assert InboundEmail.objects.get(pk=row.pk).status == InboundStatus.PROCESSED
+
+
+def test_a_drain_past_its_budget_hands_over_at_the_normal_priority(mailbox, monkeypatch):
+    later: list[bool] = []
+    monkeypatch.setattr(tasks, "email_drain_later", lambda: later.append(True))
+    monkeypatch.setattr(tasks, "_later_queued", [0.0])
+    monkeypatch.setattr(tasks, "DRAIN_BUDGET", 0.0)  # one batch, then hand over
+    for n in range(3):
+        services.inbound_store(
+            raw=raw_email(message_id=f"<budget{n}@customer.test>"),
+            transport=Transport.SMTP,
+            mailbox=mailbox,
+        )
+    monkeypatch.setattr(services, "batch_size", lambda: 2)
+    tasks.email_drain.call_local()
+    assert InboundEmail.objects.filter(status=InboundStatus.PROCESSED).count() == 2
+    assert later == [True]
