@@ -42,6 +42,17 @@ def _active_addresses() -> dict[str, int]:
     return mapping
 
 
+def mailbox_id_if_cached(address: str) -> tuple[bool, int | None]:
+    """(True, mailbox id or None) when the address cache is fresh, without touching the
+    database (the SMTP listener asks on its event loop); (False, None) when it must be read."""
+    now = time.monotonic()
+    with _cache_lock:
+        cached = _cache
+    if cached is None or now - cached[0] >= _CACHE_SECONDS:
+        return False, None
+    return True, cached[1].get(base_address(address))
+
+
 def base_address(address: str) -> str:
     """``support+t12@x.org`` -> ``support@x.org`` (lower-cased)."""
     address = address.strip().strip("<>").lower()

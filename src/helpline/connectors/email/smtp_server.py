@@ -59,7 +59,12 @@ class HelplineHandler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        if not await sync_to_async(_rcpt_ok, thread_sensitive=False)(address):
+        fresh, mailbox_id = selectors.mailbox_id_if_cached(address)
+        if not fresh:  # the cache must be read again: off the event loop
+            known = await sync_to_async(_rcpt_ok, thread_sensitive=False)(address)
+        else:
+            known = mailbox_id is not None
+        if not known:
             return "550 5.1.1 No mailbox here by that name"
         envelope.rcpt_tos.append(address)
         return "250 OK"

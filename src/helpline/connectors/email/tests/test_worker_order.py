@@ -56,3 +56,20 @@ def test_a_drain_past_its_budget_hands_over_at_the_normal_priority(mailbox, monk
     tasks.email_drain.call_local()
     assert InboundEmail.objects.filter(status=InboundStatus.PROCESSED).count() == 2
     assert later == [True]
+
+
+def test_the_listener_decides_recipients_from_a_fresh_cache_without_the_database(mailbox):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.connectors.email import selectors
+
+    selectors.mailbox_cache_clear()
+    assert selectors.mailbox_id_if_cached("support@example.org") == (False, None)
+    assert selectors.mailbox_id_for_address("support@example.org") == mailbox.pk  # reads
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.mailbox_id_if_cached("Support+t12@Example.org") == (True, mailbox.pk)
+        assert selectors.mailbox_id_if_cached("nobody@example.org") == (True, None)
+    assert ctx.captured_queries == []
+    services.mailbox_update(mailbox=mailbox, is_active=False)  # this process's change: at once
+    assert selectors.mailbox_id_if_cached("support@example.org") == (False, None)
