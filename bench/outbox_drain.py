@@ -283,6 +283,8 @@ def run(args: argparse.Namespace, customers: list[Any]) -> None:
     if args.profile:
         stats = pstats.Stats(profile).sort_stats(args.profile)
         stats.print_stats(*([args.profile_match] if args.profile_match else []), 40)
+        if args.profile_callees:
+            stats.print_callees(args.profile_callees)
     routed = TicketRouting.objects.filter(ticket_id__in=ids, routed_at__isnull=False).count()
     assigned = Ticket.objects.filter(pk__in=ids, assignee__isnull=False).count()
     clocks = TicketSla.objects.filter(ticket_id__in=ids).count()
@@ -306,6 +308,7 @@ def main() -> None:
     parser.add_argument("--profile", choices=["tottime", "cumulative"],
                         help="cProfile the drain (slower; for finding where the time goes)")
     parser.add_argument("--profile-match", help="only the profile lines matching this regex")
+    parser.add_argument("--profile-callees", help="also what the functions matching this call")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     print(f"commit {git_revision()}; {machine()}; {connection.vendor}")
