@@ -55,7 +55,7 @@ def later_messages(tickets: list[Ticket]) -> None:
 def state(tickets: list[Ticket]) -> list[Any]:
     out = []
     for ticket in tickets:
-        row = TicketSla.objects.filter(ticket=ticket).values().first() or {}
+        row: dict[str, Any] = dict(TicketSla.objects.filter(ticket=ticket).values().first() or {})
         row = {k: v for k, v in row.items() if k not in ("id", "ticket_id", "computed_at")}
         events = list(
             TicketEvent.objects.filter(
