@@ -617,15 +617,33 @@ def _batch_start(*, limit: int, older_than: timedelta | None) -> dict[int, int]:
     return dict(picked)
 
 
+# One drain at a time per process. Two threads of a worker draining together gain nothing
+# (one GIL), and each batch counts a try for its rows before it locks them: a second drain
+# choosing the same rows in between counted tries that never ran, enough of them to set a
+# healthy message aside as "stopped the worker 3 times" (seen in the bench with both worker
+# threads draining), and a message tried before goes alone, which made batches of one.
+_drain_lock = threading.Lock()
+
+
 def inbound_drain(*, budget: float = 5.0) -> int:
     """Process stored mail batch after batch until none is left or ``budget`` seconds passed;
-    returns how many rows were taken."""
+    returns how many rows were taken. While another thread of this process drains, returns 0
+    at once: that one looks for stored mail again after it lets go, so a message whose wake-up
+    came meanwhile is not left waiting."""
     deadline = time.monotonic() + budget
     total = 0
     while True:
-        taken = inbound_process_batch()
-        total += taken
-        if taken == 0 or time.monotonic() >= deadline:
+        if not _drain_lock.acquire(blocking=False):
+            return total
+        try:
+            while True:
+                taken = inbound_process_batch()
+                total += taken
+                if taken == 0 or time.monotonic() >= deadline:
+                    break
+        finally:
+            _drain_lock.release()
+        if time.monotonic() >= deadline or not inbound_pending():
             return total
 
 
@@ -645,13 +663,19 @@ def inbound_reprocess(*, inbound: InboundEmail, allow_spam: bool = False) -> Inb
 
 
 def inbound_resume_pending(*, older_than: timedelta = RESUME_AFTER, limit: int = 200) -> int:
-    """Process rows stored but never processed (a lost wake-up, a crash or a restart)."""
+    """Process rows stored but never processed (a lost wake-up, a crash or a restart); not
+    while a drain of this process runs (it takes them)."""
     total = 0
-    while total < limit:
-        taken = inbound_process_batch(older_than=older_than)
-        total += taken
-        if taken == 0:
-            break
+    if not _drain_lock.acquire(blocking=False):
+        return total
+    try:
+        while total < limit:
+            taken = inbound_process_batch(older_than=older_than)
+            total += taken
+            if taken == 0:
+                break
+    finally:
+        _drain_lock.release()
     return total
 
 

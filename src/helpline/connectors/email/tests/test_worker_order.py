@@ -73,3 +73,43 @@ def test_the_listener_decides_recipients_from_a_fresh_cache_without_the_database
     assert ctx.captured_queries == []
     services.mailbox_update(mailbox=mailbox, is_active=False)  # this process's change: at once
     assert selectors.mailbox_id_if_cached("support@example.org") == (False, None)
+
+
+def _stored(mailbox, n: int, tag: str) -> list[InboundEmail]:
+    return [
+        services.inbound_store(
+            raw=raw_email(message_id=f"<{tag}{i}@customer.test>"),
+            transport=Transport.SMTP,
+            mailbox=mailbox,
+        )[0]
+        for i in range(n)
+    ]
+
+
+def test_one_drain_at_a_time_per_process_and_no_try_counted_for_nothing(mailbox):
+    rows = _stored(mailbox, 3, "one")
+    with services._drain_lock:  # another thread of this process is draining
+        assert services.inbound_drain() == 0
+        assert services.inbound_resume_pending(older_than=timedelta(0)) == 0
+    assert set(InboundEmail.objects.values_list("status", "tries")) == {("received", 0)}
+    assert services.inbound_drain() == 3
+    assert [InboundEmail.objects.get(pk=r.pk).tries for r in rows] == [1, 1, 1]
+
+
+def test_a_wake_up_that_came_while_another_thread_drained_is_not_lost(mailbox, monkeypatch):
+    """The drain that holds the lock looks for stored mail again after letting go, so a
+    message stored (and its wake-up turned away) just after its last look is taken."""
+    _stored(mailbox, 2, "first")
+    real = services.inbound_process_batch
+    late: list[InboundEmail] = []
+
+    def batch(**kwargs):
+        taken = real(**kwargs)
+        if taken == 0 and not late:
+            late.extend(_stored(mailbox, 1, "late"))
+            assert services.inbound_drain() == 0  # its wake-up: turned away, lock held
+        return taken
+
+    monkeypatch.setattr(services, "inbound_process_batch", batch)
+    assert services.inbound_drain() == 3
+    assert InboundEmail.objects.get(pk=late[0].pk).status == InboundStatus.PROCESSED
