@@ -99,6 +99,9 @@ class InboundEmail(models.Model):
     # Tries started, counted in a transaction of its own before the work: a try that never
     # finished (the worker process died on this message) still counts (see inbound_process_batch).
     tries = models.PositiveSmallIntegerField(default=0)
+    # Until then a batch has taken the row (its try counted, its work under way): another
+    # worker's batch leaves it alone; a dead worker's lease runs out and the row is taken again.
+    taken_until = models.DateTimeField(null=True, blank=True)
     ticket = models.ForeignKey(
         Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from helpline.config.env import ConfigError
 from helpline.connectors.email import selectors
@@ -592,6 +592,7 @@ def _update_by_id(
 
 
 MAX_TRIES = 3
+TAKE_LEASE = timedelta(seconds=60)  # longer than any batch takes; a dead worker's rows wait it out
 
 
 def _batch_start(*, limit: int, older_than: timedelta | None) -> dict[int, int]:
@@ -601,18 +602,24 @@ def _batch_start(*, limit: int, older_than: timedelta | None) -> dict[int, int]:
     When the oldest waiting message was already tried (a batch died with it), it goes alone:
     after a crash the batch is taken apart one message at a time, and only the message that
     keeps killing the worker reaches MAX_TRIES and is set aside."""
+    now = clock.now()
     with transaction.atomic():
-        qs = InboundEmail.objects.filter(status=InboundStatus.RECEIVED)
+        qs = InboundEmail.objects.filter(status=InboundStatus.RECEIVED).filter(
+            Q(taken_until__isnull=True) | Q(taken_until__lte=now)
+        )
         if older_than is not None:
-            qs = qs.filter(received_at__lte=clock.now() - older_than)
+            qs = qs.filter(received_at__lte=now - older_than)
         if connection.features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         picked = list(qs.order_by("id").values_list("id", "tries")[:limit])
         if picked and picked[0][1] > 0:
             picked = picked[:1]
         if picked:
+            # Taken: another worker's batch (another process, between this commit and the
+            # batch's own row locks) leaves these rows alone, so no try is counted for
+            # nothing; if this worker dies, the lease runs out and they are taken again.
             InboundEmail.objects.filter(pk__in=[pk for pk, _ in picked]).update(
-                tries=F("tries") + 1
+                tries=F("tries") + 1, taken_until=now + TAKE_LEASE
             )
     return dict(picked)
 
@@ -656,7 +663,7 @@ def inbound_reprocess(*, inbound: InboundEmail, allow_spam: bool = False) -> Inb
     if inbound.status == InboundStatus.PROCESSED:
         raise ValidationError("This message is already on a ticket.", field="status")
     InboundEmail.objects.filter(pk=inbound.pk, status=inbound.status).update(
-        status=InboundStatus.RECEIVED, error="", tries=0
+        status=InboundStatus.RECEIVED, error="", tries=0, taken_until=None
     )
     inbound.refresh_from_db()
     return inbound_process(inbound=inbound, allow_spam=allow_spam)

@@ -105,6 +105,10 @@ def test_a_failing_message_is_quarantined_without_undoing_the_rest(mailbox, monk
     assert not Message.objects.filter(external_id="mid:<b1@customer.test>").exists()
 
 
+def lease_runs_out() -> None:
+    InboundEmail.objects.update(taken_until=clock.now() - timedelta(seconds=1))
+
+
 class WorkerDied(BaseException):
     """Not an Exception: nothing in the batch catches it, as with a killed process."""
 
@@ -123,6 +127,9 @@ def test_a_worker_dying_mid_batch_loses_nothing_and_does_nothing_twice(mailbox, 
     monkeypatch.setattr(services, "_check", die_on_the_third)
     with pytest.raises(WorkerDied):
         services.inbound_process_batch()
+    # Its rows stay taken until the dead worker's lease runs out: no other batch takes them.
+    assert services.inbound_process_batch() == 0
+    lease_runs_out()
 
     # Nothing of the batch committed: the two finished tickets went with it.
     assert set(InboundEmail.objects.values_list("status", flat=True)) == {"received"}
@@ -158,6 +165,7 @@ def test_a_message_that_keeps_killing_the_worker_is_set_aside_and_the_rest_go_th
                 break
         except WorkerDied:
             crashes += 1
+            lease_runs_out()  # the worker is restarted a minute later, as a supervisor would
     assert crashes == services.MAX_TRIES
     statuses = dict(InboundEmail.objects.values_list("pk", "status"))
     assert statuses.pop(poison) == InboundStatus.QUARANTINED
@@ -245,3 +253,16 @@ def test_acknowledgements_are_counted_per_sender_per_hour(db):
     assert AddressState.objects.get(pk=state.pk).bouncing
     assert not services.ack_allowed(address="other@customer.test", per_hour=0)
     assert not AddressState.objects.filter(email="other@customer.test").exists()
+
+
+def test_rows_a_batch_has_taken_are_left_alone_by_another_workers_batch(mailbox):
+    """Between counting its tries and locking its rows a batch holds no lock: another worker
+    (process) choosing then must not take the same rows and count tries that never ran."""
+    rows = [store(raw, mailbox) for raw in senders(3)]
+    taken = services._batch_start(limit=10, older_than=None)  # a worker about to process them
+    assert sorted(taken) == [r.pk for r in rows]
+    assert services.inbound_process_batch() == 0  # another worker: nothing to take
+    assert set(InboundEmail.objects.values_list("tries", "status")) == {(1, "received")}
+    lease_runs_out()  # the first one died: its rows are taken again
+    assert services.inbound_process_batch() == 1  # tried before: one at a time
+    assert InboundEmail.objects.filter(status="processed", tries=2).count() == 1
