@@ -50,8 +50,9 @@ def on_record(topic: str, listener: Callable[[list[dict[str, Any]]], None]) -> N
     """Call ``listener(payloads)`` inside the writer's transaction whenever events of ``topic``
     are recorded, with all of one ``publish`` call's events of that topic together: for an
     inline reaction that costs much less for a whole batch than one event at a time (it
-    typically registers one ``transaction.on_commit`` for them all). Registering twice is a
-    no-op."""
+    typically registers one ``transaction.on_commit`` for them all). A listener that raises is
+    logged and the write goes on, so a listener must not be the only guard of anything.
+    Registering twice is a no-op."""
     listeners = _record_listeners.setdefault(topic, [])
     if listener not in listeners:
         listeners.append(listener)
@@ -81,9 +82,11 @@ def outbox_record(events: Sequence[tuple[str, dict[str, Any]]]) -> None:
     transaction.on_commit(kick)
     for topic, listeners in _record_listeners.items():
         payloads = [payload for t, payload in events if t == topic]
-        if payloads:
-            for listener in listeners:
+        for listener in listeners if payloads else ():
+            try:
                 listener(payloads)
+            except Exception:  # a listener never undoes the writer's change
+                logger.exception("outbox record listener %r failed", listener)
 
 
 def backoff(attempt: int) -> timedelta:

@@ -117,3 +117,21 @@ def test_a_record_listener_sees_one_publish_s_events_together_in_the_transaction
     finally:
         outbox._record_listeners.pop(bus.topic_of(Poked), None)
         bus._deferred.pop(Poked, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_record_listener_never_undoes_the_write(quiet):
+    from django.db import transaction
+
+    def broken(payloads) -> None:
+        raise RuntimeError("listener bug")
+
+    bus.subscribe(Poked, lambda e: None, deferred=True)
+    outbox.on_record(bus.topic_of(Poked), broken)
+    try:
+        with transaction.atomic():
+            bus.publish(Poked(7))
+    finally:
+        outbox._record_listeners.pop(bus.topic_of(Poked), None)
+        bus._deferred.pop(Poked, None)
+    assert [r.payload for r in OutboxEvent.objects.all()] == [{"n": 7}]
