@@ -99,8 +99,7 @@ def open_group(intakes: Sequence[Intake]) -> list[Answer]:
             ready.append(index)
     if len(ready) > 1:
         try:
-            with transaction.atomic():
-                opened = _write([intakes[i] for i in ready], teams)
+            opened = _write_in_transaction([intakes[i] for i in ready], teams)
         except Exception as exc:  # each item is written again alone and gets its own answer
             logger.info("a group of %d creates failed (%r); writing each alone", len(ready), exc)
         else:
@@ -120,10 +119,33 @@ def _open_alone(intake: Intake, teams: dict[int, Team] | None = None) -> Answer:
                 raise ValidationError(
                     f"There is no team with id {intake.team_id}.", field="team_id"
                 )
-        with transaction.atomic():
-            return _write([intake], teams)[0]
+        return _write_in_transaction([intake], teams)[0]
     except Exception as exc:
         return exc
+
+
+def _write_in_transaction(
+    intakes: Sequence[Intake], teams: dict[int, Team]
+) -> list[tuple[Ticket, Message]]:
+    """``_write`` in a transaction of its own. Only a failure *before* the commit raises: an
+    exception from an after-commit hook (another app's reaction) leaves the tickets written,
+    and writing them again alone would open them twice."""
+    committed = False
+
+    def mark() -> None:
+        nonlocal committed
+        committed = True
+
+    opened: list[tuple[Ticket, Message]] = []
+    try:
+        with transaction.atomic():
+            transaction.on_commit(mark)  # first in, so it runs before any other hook
+            opened = _write(intakes, teams)
+    except Exception:
+        if not committed:
+            raise
+        logger.exception("an after-commit hook failed for %d new tickets", len(opened))
+    return opened
 
 
 def _write(intakes: Sequence[Intake], teams: dict[int, Team]) -> list[tuple[Ticket, Message]]:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from django.db import IntegrityError, connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -121,6 +121,30 @@ def test_the_same_external_id_twice_in_one_group_opens_one_ticket():
     assert isinstance(answers[1], IntegrityError)
     assert Message.objects.filter(external_id="dup").count() == 1
     assert Ticket.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_after_commit_hook_never_opens_the_tickets_twice(monkeypatch):
+    from helpline.tickets.services import ticket_open_many as real
+
+    def open_then_fail_at_commit(**kwargs):
+        opened = real(**kwargs)
+
+        def boom() -> None:
+            raise RuntimeError("another app's reaction failed")
+
+        transaction.on_commit(boom)
+        return opened
+
+    monkeypatch.setattr(ticket_intake, "ticket_open_many", open_then_fail_at_commit)
+    answers = open_group([_intake("h1@example.com", 1), _intake("h2@example.com", 2)])
+    alone = open_group([_intake("h3@example.com", 3)])
+    assert all(isinstance(a, tuple) for a in answers + alone)
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == [
+        "Subject 1",
+        "Subject 2",
+        "Subject 3",
+    ]
 
 
 @pytest.mark.django_db
