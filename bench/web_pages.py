@@ -288,6 +288,22 @@ def main() -> None:
           f"CONN_MAX_AGE={settings.DATABASES['default'].get('CONN_MAX_AGE')}, "
           f"pool={settings.DATABASES['default'].get('OPTIONS', {}).get('pool')}")
 
+    from django.db import connection as db
+
+    if db.vendor == "postgresql":
+        # Pages read tables other benchmarks fill after the seed (triage, SLA, routing): with
+        # autovacuum off nothing analyzes them, and their plans are built on empty statistics.
+        with db.cursor() as cursor:
+            cursor.execute("SHOW autovacuum")
+            autovacuum = cursor.fetchone()[0]
+            cursor.execute(
+                "SELECT relname FROM pg_stat_user_tables WHERE n_mod_since_analyze > 1000 "
+                "AND n_mod_since_analyze > n_live_tup / 10 ORDER BY relname"
+            )
+            stale = [row[0] for row in cursor.fetchall()]
+        print(f"stats:    autovacuum={autovacuum}; tables changed by >10% since their last "
+              f"ANALYZE: {', '.join(stale) or 'none'}")
+
     people = bench_staff()
     supervisor, restricted, billing = people["supervisor"], people["restricted"], people["billing"]
     agent = people["agent"]
