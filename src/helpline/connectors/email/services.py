@@ -632,15 +632,21 @@ def _batch_start(*, limit: int, older_than: timedelta | None) -> dict[int, int]:
 _drain_lock = threading.Lock()
 
 
-def inbound_drain(*, budget: float = 5.0) -> int:
+def inbound_drain(*, budget: float = 5.0, wait: float = 0.0) -> int:
     """Process stored mail batch after batch until none is left or ``budget`` seconds passed;
-    returns how many rows were taken. While another thread of this process drains, returns 0
-    at once: that one looks for stored mail again after it lets go, so a message whose wake-up
-    came meanwhile is not left waiting."""
+    returns how many rows were taken. While another thread of this process drains, waits up to
+    ``wait`` seconds for it (the worker's tasks wait: the thread then does not run other work
+    beside the drain, which would share the process's GIL with it), then returns: the one
+    draining looks for stored mail again after it lets go, so a message whose wake-up came
+    meanwhile is not left waiting."""
     deadline = time.monotonic() + budget
     total = 0
     while True:
-        if not _drain_lock.acquire(blocking=False):
+        if (
+            not _drain_lock.acquire(timeout=wait)
+            if wait > 0
+            else not _drain_lock.acquire(blocking=False)
+        ):
             return total
         try:
             while True:
