@@ -36,8 +36,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED: frozenset(),
 }
 
-ACTIVE_STATUSES: frozenset[str] = frozenset(
-    {Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD}
+# A tuple in sorted order, not a set: a set's order changes with each process's hash seed, and
+# PostgreSQL only matches `status IN (...)` to the partial indexes (built from the sorted list)
+# when the list comes in the same order; otherwise it may read every open ticket.
+ACTIVE_STATUSES: tuple[str, ...] = tuple(
+    sorted((Status.NEW.value, Status.OPEN.value, Status.PENDING.value, Status.ON_HOLD.value))
 )
 
 

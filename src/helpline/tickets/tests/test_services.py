@@ -168,7 +168,7 @@ def test_open_many_writes_each_table_once_and_matches_open(agent):
             customer=ann, channel="phone", subject="Call", body_text="called", tags=["vip"]
         ),
     ]
-    seen: list[object] = []
+    seen: list[MessageReceived] = []
     bus.subscribe(MessageReceived, seen.append)
     try:
         with CaptureQueriesContext(connection) as ctx:
