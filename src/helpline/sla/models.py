@@ -221,9 +221,23 @@ class TicketSla(models.Model):
     next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     computed_at = models.DateTimeField()
+    # The ticket's team, copied by every write of the row (``services._fields``) and rewritten
+    # by the recompute a team change triggers: the priority queue of an agent restricted to her
+    # teams reads her teams' running clocks in due order off ``sla_team_running_due`` instead
+    # of walking every running clock (or her whole share) through a join.
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = "ticket SLA"
+        indexes = [
+            models.Index(
+                fields=["team", "next_due_at", "ticket"],
+                condition=models.Q(next_due_at__isnull=False),
+                name="sla_team_running_due",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"SLA of #{self.ticket_id}"

@@ -83,6 +83,8 @@ def _fields(computed: Computed, ticket: Ticket, now: datetime) -> dict[str, Any]
         "paused": bool(clocks and clocks.paused),
         "computed_at": now,
         "reply_owed_since": _owed_since(clocks, ticket),
+        # Kept equal to the ticket's: the restricted agent's queue reads clocks by team.
+        "team_id": ticket.team_id,
     }
     dues: list[datetime] = []
     for target in TARGETS:
@@ -574,6 +576,7 @@ def expected_reply_promise(*, ticket: Ticket, promised_at: datetime) -> None:
                 reply_owed_since=owed_since,
                 next_check_at=promised_at,
                 computed_at=clock.now(),
+                team_id=ticket.team_id,
             )
     except IntegrityError:  # the recompute created it meanwhile: record on its row
         expected_reply_promise(ticket=ticket, promised_at=promised_at)
