@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import Count, F, Min
 
 from helpline.core import bus, clock, memo
+from helpline.core.bulk import insert_rows
 from helpline.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -75,10 +76,7 @@ def outbox_record(events: Sequence[tuple[str, dict[str, Any]]]) -> None:
         OutboxEvent(topic=topic, payload=payload, created_at=now, available_at=now)
         for topic, payload in events
     ]
-    if len(rows) == 1:
-        rows[0].save(force_insert=True)
-    else:
-        OutboxEvent.objects.bulk_create(rows)
+    insert_rows(rows)
     transaction.on_commit(kick)
     for topic, listeners in _record_listeners.items():
         payloads = [payload for t, payload in events if t == topic]

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from helpline.accounts.models import User
+from helpline.core.bulk import insert_rows
 from helpline.core.errors import Conflict, ValidationError
 from helpline.customers.choices import Channel, IdentityKind, OrderStatus
 from helpline.customers.models import Customer, CustomerNote, Identity, Order, Organisation
@@ -212,8 +213,8 @@ def _customers_create_many(
     ]
     try:
         with transaction.atomic():
-            Customer.objects.bulk_create(customers)
-            Identity.objects.bulk_create(
+            insert_rows(customers)
+            insert_rows(
                 [
                     Identity(
                         customer=customers[group],

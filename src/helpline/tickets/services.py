@@ -15,6 +15,7 @@ from django.db.models import F
 
 from helpline.accounts.models import Team, User
 from helpline.core import bus, clock
+from helpline.core.bulk import insert_rows
 from helpline.core.errors import Conflict, InvalidTransition, ValidationError
 from helpline.core.html import sanitize_html
 from helpline.core.types import UNSET, Unset
@@ -209,15 +210,15 @@ def ticket_open_many(*, items: Sequence[TicketOpenIn]) -> list[tuple[Ticket, Mes
             )
         )
     with transaction.atomic():
-        Ticket.objects.bulk_create(tickets)
+        insert_rows(tickets)
         for ticket, message in zip(tickets, messages, strict=True):
             message.ticket = ticket
-        Message.objects.bulk_create(messages)
+        insert_rows(messages)
         for item, message in zip(items, messages, strict=True):
             if item.attachments:
                 _store_attachments(message, item.attachments)
         _tags_set_many(tickets, [item.tags for item in items])
-        TicketEvent.objects.bulk_create(
+        insert_rows(
             [
                 TicketEvent(
                     ticket=ticket,
