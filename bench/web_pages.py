@@ -501,12 +501,12 @@ def main() -> None:
                 hidden = (
                     Ticket.objects.filter(status__in=ACTIVE_STATUSES, sla__isnull=True)
                     .exclude(team=billing).exclude(assignee=restricted)
-                    .order_by("-id").values_list("id", flat=True)[: args.few_clocks]
+                    .order_by("-id").values_list("id", "team_id")[: args.few_clocks]
                 )
-                rows = [
-                    TicketSla(ticket_id=pk, computed_at=now,
+                rows = [  # the ticket's team copied onto its clock, as the SLA app writes it
+                    TicketSla(ticket_id=pk, team_id=team_id, computed_at=now,
                               next_due_at=now + timedelta(minutes=rng.randint(-120, 2880)))
-                    for pk in hidden
+                    for pk, team_id in hidden
                 ]
                 TicketSla.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
                 analyze_clocks()
@@ -521,17 +521,18 @@ def main() -> None:
                 active = Ticket.objects.filter(
                     status__in=ACTIVE_STATUSES, sla__isnull=True
                 ).values_list(
-                    "id", "status"
+                    "id", "status", "team_id"
                 )
                 rows = [
                     TicketSla(
                         ticket_id=pk,
+                        team_id=team_id,
                         paused=status in ("pending", "on_hold"),
                         next_due_at=None if status in ("pending", "on_hold")
                         else now + timedelta(minutes=rng.randint(-120, 2880)),
                         computed_at=now,
                     )
-                    for pk, status in active.iterator(chunk_size=5000)
+                    for pk, status, team_id in active.iterator(chunk_size=5000)
                 ]
                 TicketSla.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
                 analyze_clocks()

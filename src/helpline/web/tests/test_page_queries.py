@@ -124,7 +124,8 @@ def test_queue_of_a_restricted_agent_keeps_to_her_teams(client, team_a):
 def test_queue_with_few_clocks_none_of_them_visible(client, team_a, monkeypatch):
     """An install whose SLAs are new: a few running clocks, all on tickets a restricted agent
     may not see. The queue reads the wider clock window (it holds every running clock, so it
-    is complete) instead of ordering her whole share, then her tickets without a clock."""
+    is complete) instead of ordering her whole share, then her tickets without a clock.
+    The inbox passes the agent to the selector, so her teams' clocks are read per team."""
     from helpline.accounts.tests.factories import TeamFactory
     from helpline.sla import selectors as sla_selectors
 
@@ -140,17 +141,19 @@ def test_queue_with_few_clocks_none_of_them_visible(client, team_a, monkeypatch)
     for i, ticket in enumerate(hidden):
         TicketSla.objects.filter(ticket=ticket).update(next_due_at=now + timedelta(minutes=i))
     TicketSla.objects.filter(ticket__in=mine).update(next_due_at=None)
-    real_ids = sla_selectors._running_clock_ids
+    real_ids = sla_selectors._restricted_clock_ids
     answers: list[object] = []
 
-    def spy(queryset, limit):
-        found = real_ids(queryset, limit)
-        answers.append(None if found is None else list(found))
+    def spy(queryset, limit, team_ids, assignee_id):
+        found = real_ids(queryset, limit, team_ids, assignee_id)
+        answers.append(list(found))
         return found
 
-    monkeypatch.setattr(sla_selectors, "_running_clock_ids", spy)
+    monkeypatch.setattr(sla_selectors, "_restricted_clock_ids", spy)
     html, queries = _get(client, "/")
-    assert answers[-1] == []  # settled by the windows: no full ordering of her share
+    # her teams' clocks read off their own index: none running, and the clocks of the other
+    # team were never walked (no full ordering of her share either)
+    assert answers == [[], []]  # the warm-up GET and the measured one
     ids = [int(x) for x in re.findall(r'data-ticket="(\d+)"', html)]
     assert ids == [mine[1].pk, mine[2].pk, mine[0].pk]  # urgent, normal, low
     # session, user, teams, her teams, two windows (edge and tickets each), the clockless ids
