@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from helpline.core import clock
 from helpline.core.bulk import insert_rows
 from helpline.core.models import OutboxEvent
-from helpline.customers.models import Customer, Identity
 
 pytestmark = pytest.mark.django_db
 
@@ -28,23 +26,3 @@ def test_rows_come_back_with_their_ids_in_order_and_read_as_saved():
         again = stored[row.pk]
         assert (again.topic, again.payload, again.created_at) == (row.topic, row.payload, now)
         assert again.attempts == 0 and again.failed_at is None  # model defaults written
-
-
-def test_auto_now_add_and_defaults_are_filled_like_save():
-    customer = insert_rows([Customer(name="Ann")])[0]
-    stored = Customer.objects.get(pk=customer.pk)
-    assert stored.created_at is not None and stored.attributes == {}
-    assert stored.created_at == customer.created_at
-
-
-def test_a_unique_violation_raises_and_writes_nothing_of_the_statement():
-    ann = Customer.objects.create(name="Ann")
-    Identity.objects.create(customer=ann, kind="email", value="ann@example.com")
-    with pytest.raises(IntegrityError), transaction.atomic():
-        insert_rows(
-            [
-                Identity(customer=ann, kind="email", value="new@example.com"),
-                Identity(customer=ann, kind="email", value="ann@example.com"),
-            ]
-        )
-    assert list(Identity.objects.values_list("value", flat=True)) == ["ann@example.com"]
