@@ -453,7 +453,11 @@ def inbound_process_batch(*, limit: int | None = None, older_than: timedelta | N
     with transaction.atomic():
         qs = InboundEmail.objects.filter(pk__in=list(picked), status=InboundStatus.RECEIVED)
         if connection.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
+            # These rows are ours (taken by _batch_start), so wait for a lock rather than skip
+            # it: another worker's _batch_start may hold one for an instant while it looks past
+            # them (PostgreSQL locks a row before re-checking that it is taken), and skipping
+            # would leave them waiting for the lease to run out. In id order: no deadlock.
+            qs = qs.select_for_update(of=("self",))
         rows = list(qs.select_related("mailbox").order_by("id"))
         pairs: list[tuple[InboundEmail, ParsedEmail]] = []
         for row in rows:
