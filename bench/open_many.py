@@ -3,7 +3,8 @@ plus ticket_open_many in one transaction per group, as the API's group commit an
 batches call them. Prints Python CPU per ticket for each group size. Not a test.
 
     HELPLINE_DATABASE_URL=postgres://postgres@127.0.0.1:5432/hl_lead \\
-        HELPLINE_DATA_DIR=/tmp/hl-lead .venv/bin/python bench/open_many.py --tickets 400 --groups 1 4 8
+        HELPLINE_DATA_DIR=/tmp/hl-lead \\
+        .venv/bin/python bench/open_many.py --tickets 400 --groups 1 4 8
 
 Writes tickets and customers (open-<run>-*@x.test) into the database it is given; the outbox
 events they raise stay there for a worker. Use a database of your own.
