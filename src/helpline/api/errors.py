@@ -30,6 +30,7 @@ _HTTP_CODES: dict[int, str] = {
     413: "too_large",
     422: "validation_error",
     429: "throttled",
+    503: "unavailable",
 }
 
 

@@ -109,6 +109,7 @@ def test_inbound_webhook_is_off_without_a_secret(db):
         f"{BASE}/inbound/email", raw, content_type="message/rfc822", headers=_signed(raw)
     )
     assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
 
 
 def test_quarantine_list_and_reprocess(db, admin_user, webhook_secret):
