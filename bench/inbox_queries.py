@@ -67,6 +67,7 @@ def main() -> None:
         InboxView,
         TicketFilters,
         customer_other_tickets,
+        ticket_list,
         ticket_messages,
         ticket_timeline,
     )
@@ -84,14 +85,15 @@ def main() -> None:
         f"({people['agent_open']:,} open assigned); page size {args.page}\n"
     )
 
-    # The web inbox's own querysets: the open statuses in the partial indexes' order (see
-    # helpline.web.views.inbox.inbox_tickets; ticket_list's frozenset order follows the
-    # process's hash seed, and PostgreSQL's plans with it).
-    from helpline.web.views.inbox import inbox_tickets
+    # The web inbox's querysets (the priority queue filters as "all open").
+    def inbox_tickets(actor: User, view: str) -> Any:
+        return ticket_list(
+            actor=actor, filters=TicketFilters(view=InboxView.OPEN if view == "queue" else view)
+        )
 
     def page(actor: User, view: str) -> Callable[[], Any]:
         def run() -> Any:
-            rows = list(inbox_tickets(actor, view, TicketFilters())[: args.page])
+            rows = list(inbox_tickets(actor, view)[: args.page])
             for t in rows:  # what a template touches
                 _ = (t.customer.name, t.assignee, t.team, list(t.tags.all()))
             return rows
@@ -104,7 +106,7 @@ def main() -> None:
 
         def run() -> Any:
             rows = tickets_most_urgent(
-                queryset=inbox_tickets(actor, "queue", TicketFilters()).select_related("sla"),
+                queryset=inbox_tickets(actor, "queue").select_related("sla"),
                 limit=50,
             )
             for t in rows:
@@ -140,14 +142,14 @@ def main() -> None:
         return customer
 
     def open_count() -> int:
-        return inbox_tickets(supervisor, InboxView.OPEN, TicketFilters()).count()
+        return inbox_tickets(supervisor, InboxView.OPEN).count()
 
     def deep(actor: User, view: str, pages: int) -> Callable[[], Any]:
         """The page after ``pages`` pages, through the web inbox's own keyset paginator."""
         from helpline.web.pagination import page_by_time_and_id
 
         def qs() -> Any:
-            return inbox_tickets(actor, view, TicketFilters())
+            return inbox_tickets(actor, view)
 
         cursor = None
         for _ in range(pages):
@@ -222,10 +224,10 @@ def main() -> None:
     if args.explain and connection.vendor == "postgresql":
         print()
         for label, qs in (
-            ("mine", inbox_tickets(agent, InboxView.MINE, TicketFilters())),
-            ("all open", inbox_tickets(supervisor, InboxView.OPEN, TicketFilters())),
-            ("unassigned", inbox_tickets(supervisor, InboxView.UNASSIGNED, TicketFilters())),
-            ("restricted", inbox_tickets(restricted, InboxView.OPEN, TicketFilters())),
+            ("mine", inbox_tickets(agent, InboxView.MINE)),
+            ("all open", inbox_tickets(supervisor, InboxView.OPEN)),
+            ("unassigned", inbox_tickets(supervisor, InboxView.UNASSIGNED)),
+            ("restricted", inbox_tickets(restricted, InboxView.OPEN)),
         ):
             print(f"--- EXPLAIN ANALYZE inbox {label}")
             print(qs.prefetch_related(None)[: args.page].explain(analyze=True, buffers=True))

@@ -106,19 +106,13 @@ def ticket_sla_get(*, ticket_id: int) -> TicketSla | None:
     return TicketSla.objects.select_related("policy").filter(ticket_id=ticket_id).first()
 
 
-# The open statuses in the partial indexes' order (sorted): PostgreSQL takes an IN list in
-# another order (a frozenset's, which changes with the process's hash seed) for a second
-# condition and squares its selectivity.
-_ACTIVE = tuple(sorted(ACTIVE_STATUSES))
-
-
 def tickets_breaching_soon(
     *, queryset: QuerySet[Ticket], now: datetime, within: timedelta = timedelta(hours=1)
 ) -> QuerySet[Ticket]:
     """Active tickets with a running clock due within ``within`` and not yet breached,
     most urgent first. ``queryset`` is already scoped to what the viewer may see."""
     return queryset.filter(
-        status__in=_ACTIVE,
+        status__in=ACTIVE_STATUSES,
         sla__next_due_at__gt=now,
         sla__next_due_at__lte=now + within,
     ).order_by("sla__next_due_at", "id")
@@ -126,7 +120,7 @@ def tickets_breaching_soon(
 
 def tickets_breached(*, queryset: QuerySet[Ticket], now: datetime) -> QuerySet[Ticket]:
     """Active tickets with a running clock past its due time, most overdue first."""
-    return queryset.filter(status__in=_ACTIVE, sla__next_due_at__lte=now).order_by(
+    return queryset.filter(status__in=ACTIVE_STATUSES, sla__next_due_at__lte=now).order_by(
         "sla__next_due_at", "id"
     )
 
