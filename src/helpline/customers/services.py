@@ -198,7 +198,7 @@ def _customers_create_many(
     """New customers for refs none of whose identities is known, refs sharing an identity
     grouped into one customer."""
     owner: dict[tuple[str, str], int] = {}  # identity -> group
-    groups: list[list[int]] = []
+    groups: list[list[int]] = []  # group -> its refs, in order
     for index in indexes:
         group = next((owner[pair] for pair in wanted[index] if pair in owner), None)
         if group is None:
@@ -228,13 +228,12 @@ def _customers_create_many(
     except IntegrityError:
         # Another writer created one of these identities meanwhile: resolve each ref alone.
         return [customer_get_or_create(ref=refs[index]) for index in indexes]
-    created: dict[int, Customer] = {}
-    results = []
-    for index in indexes:
-        group = next(owner[pair] for pair in wanted[index] if pair in owner)
-        results.append((customers[group], group not in created))
-        created.setdefault(group, customers[group])
-    return results
+    by_index = {
+        index: (customers[group], position == 0)  # created: the group's first ref only
+        for group, members in enumerate(groups)
+        for position, index in enumerate(members)
+    }
+    return [by_index[index] for index in indexes]
 
 
 def _customer_for(pairs: list[tuple[str, str]], ref: CustomerRef) -> Customer | None:
