@@ -8,6 +8,9 @@ dates and defaults come out exactly as ``save()`` would write them) and sets eac
 primary key from ``RETURNING``, in the order of the rows, on PostgreSQL and SQLite alike.
 Measured on PostgreSQL for four ticket rows: 1.27 ms of CPU with ``bulk_create``, 0.22 ms here.
 
+A primary key the database makes (an auto field) is left out and read back; one the row carries
+(a one-to-one key such as ``TicketSla.ticket``) is written like any other column.
+
 For plain models only: no multi-table inheritance, no conflict handling (an IntegrityError
 raises as from ``bulk_create``), no signals (Helpline uses none).
 """
@@ -31,7 +34,7 @@ def insert_rows(rows: Sequence[M]) -> Sequence[M]:
     meta = model._meta
     pk = meta.pk
     assert pk is not None
-    fields = [f for f in meta.local_concrete_fields if f is not pk]
+    fields = [f for f in meta.local_concrete_fields if f is not pk or not pk.db_returning]
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(str(f.column)) for f in fields)

@@ -27,6 +27,7 @@ from django.db.models.functions import Coalesce
 from helpline.accounts.choices import Role
 from helpline.accounts.models import Team, User
 from helpline.core import clock
+from helpline.core.bulk import insert_rows
 from helpline.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from helpline.customers.choices import Channel
 from helpline.customers.models import Organisation
@@ -200,9 +201,10 @@ def tickets_sla_recompute(*, ticket_ids: Sequence[int], now: datetime | None = N
 
 def tickets_sla_open(*, ticket_ids: Sequence[int], now: datetime | None = None) -> None:
     """The first clocks of newly opened tickets, in bulk: policies, histories and the new rows
-    in a handful of statements for the whole batch. A ticket that already has a row (a promise
-    recorded first, a redelivered event, a change recomputed meanwhile) takes the careful
-    one-ticket path, and anything already due is raised at once, as a recompute would."""
+    in a handful of statements for the whole batch. Tickets that already have a row (a promise
+    recorded first, as every acknowledged email does; a redelivered event; a change recomputed
+    meanwhile) take ``tickets_sla_recompute``, which keeps what the row holds as the one-ticket
+    path does, and anything already due is raised at once, as a recompute would."""
     now = now or clock.now()
     have = set(
         TicketSla.objects.filter(ticket_id__in=ticket_ids).values_list("ticket_id", flat=True)
@@ -217,8 +219,8 @@ def tickets_sla_open(*, ticket_ids: Sequence[int], now: datetime | None = None) 
         ticket_sla_recompute_many(tickets=fresh, now=now)
     except IntegrityError:  # a row appeared meanwhile: one at a time, each path knows how
         have |= {ticket.pk for ticket in fresh}
-    for ticket_id in sorted(have):
-        ticket_sla_recompute(ticket_id=ticket_id, now=now)
+    if have:  # rows that exist already (most often a promise): the bulk recompute of rows
+        tickets_sla_recompute(ticket_ids=sorted(have), now=now)
     due = TicketSla.objects.filter(
         ticket_id__in=[ticket.pk for ticket in fresh if ticket.pk not in have],
         next_check_at__lte=now,
@@ -580,6 +582,41 @@ def expected_reply_promise(*, ticket: Ticket, promised_at: datetime) -> None:
             )
     except IntegrityError:  # the recompute created it meanwhile: record on its row
         expected_reply_promise(ticket=ticket, promised_at=promised_at)
+
+
+def expected_reply_promises(*, promises: Sequence[tuple[Ticket, datetime]]) -> None:
+    """``expected_reply_promise`` for many tickets (a batch of acknowledgements): one read for
+    the rows that exist, one multi-row insert for the new tickets' rows (the usual case: the
+    promise comes before the worker computes the clocks). A ticket that already has a row, or
+    one whose row a recompute creates meanwhile, takes the one-ticket path."""
+    if not promises:
+        return
+    have = set(
+        TicketSla.objects.filter(ticket_id__in=[t.pk for t, _ in promises]).values_list(
+            "ticket_id", flat=True
+        )
+    )
+    fresh = [(t, at) for t, at in promises if t.pk not in have]
+    computed_at = clock.now()
+    rows = [
+        TicketSla(
+            ticket_id=ticket.pk,
+            promised_at=promised_at,
+            reply_owed_since=ticket.created_at if ticket.first_responded_at is None else None,
+            next_check_at=promised_at,
+            computed_at=computed_at,
+            team_id=ticket.team_id,
+        )
+        for ticket, promised_at in fresh
+    ]
+    try:
+        with transaction.atomic():
+            insert_rows(rows)
+    except IntegrityError:  # a recompute created some row meanwhile: each on its own path
+        have |= {ticket.pk for ticket, _ in fresh}
+    for ticket, promised_at in promises:
+        if ticket.pk in have:
+            expected_reply_promise(ticket=ticket, promised_at=promised_at)
 
 
 def _least(field: str, value: datetime) -> Any:

@@ -70,7 +70,7 @@ from helpline.customers.services import (
     customer_get_or_create_many,
     identity_normalize,
 )
-from helpline.sla.services import expected_reply_promise
+from helpline.sla.services import expected_reply_promises
 from helpline.tickets.choices import Direction, Status
 from helpline.tickets.models import Message, Ticket
 from helpline.tickets.services import (
@@ -1224,9 +1224,10 @@ def ack_compose(
 
 
 def _acknowledge_many(works: Sequence[_Work]) -> list[ThreadRef]:
-    """Acknowledge new tickets: the hourly limits in one statement, each estimate and its
-    promise in turn (each sees the promises made before it, so a burst's promises still grow
-    with the queue), the replies in one multi-row write, the delivery rows in one insert.
+    """Acknowledge new tickets: the hourly limits in one statement, the estimates together
+    (each as if made after the promises of the ones before it, so a burst's promises still
+    grow with the queue), the promises in one insert, the replies in one multi-row write, the
+    delivery rows in one insert.
     Returns the thread references of the acknowledgements' Message-IDs, for the caller to
     insert with the others."""
     due = [w for w in works if w.mailbox is not None and w.mailbox.ack_enabled]
@@ -1246,7 +1247,17 @@ def _acknowledge_many(works: Sequence[_Work]) -> list[ThreadRef]:
     except Exception as exc:
         logger.warning("SLA estimate unavailable in a batch, one at a time: %s", exc)
         estimates = [None] * len(due)
-    composed = [_ack_promise(w, expected) for w, expected in zip(due, estimates, strict=True)]
+    composed: list[tuple[str, str]] = []
+    promises: list[tuple[Ticket, datetime]] = []
+    for work, expected in zip(due, estimates, strict=True):
+        assert work.mailbox is not None and work.ticket is not None and work.customer is not None
+        subject, body, promised_at = ack_compose(
+            mailbox=work.mailbox, ticket=work.ticket, customer=work.customer, expected=expected
+        )
+        composed.append((subject, body))
+        promises.append((work.ticket, promised_at))
+    # Said is promised: if a reply is later than this, the SLA tick tells the customer.
+    expected_reply_promises(promises=promises)
     # Registered before the replies' ReplyAdded hooks, so it runs first after the commit.
     queued: dict[int, int] = {}
     transaction.on_commit(functools.partial(_acks_queued.publish, queued))
@@ -1265,16 +1276,6 @@ def _acknowledge_many(works: Sequence[_Work]) -> list[ThreadRef]:
     rows, refs = _outbound_create_many([(m, w.mailbox) for m, w in zip(messages, due, strict=True)])
     queued.update((row.message_id, row.pk) for row in rows)
     return refs
-
-
-def _ack_promise(work: _Work, expected: tuple[datetime, str] | None) -> tuple[str, str]:
-    assert work.mailbox is not None and work.ticket is not None and work.customer is not None
-    subject, body, promised_at = ack_compose(
-        mailbox=work.mailbox, ticket=work.ticket, customer=work.customer, expected=expected
-    )
-    # Said is promised: if the reply is later than this, the SLA tick tells the customer.
-    expected_reply_promise(ticket=work.ticket, promised_at=promised_at)
-    return subject, body
 
 
 # ---------------------------------------------------------------------------------- outbound

@@ -14,7 +14,9 @@ from helpline.core import bus
 from helpline.sla.models import Notification, TicketSla
 from helpline.sla.services import (
     expected_reply_promise,
+    expected_reply_promises,
     ticket_sla_recompute,
+    tickets_sla_open,
     tickets_sla_recompute,
 )
 from helpline.sla.tests.factories import make_policy
@@ -113,3 +115,53 @@ def test_messages_in_one_commit_recompute_their_tickets_through_the_outbox(froze
     for row in TicketSla.objects.filter(ticket__in=tickets):
         assert row.next_response_started_at == frozen.current
         assert row.next_response_due_at == frozen.current + timedelta(minutes=30)
+
+
+def promised_new_tickets(frozen, n: int) -> list[Ticket]:
+    """New tickets whose acknowledgement promised a reply before the worker computed their
+    clocks (the promise makes the row); the last one had its clocks computed first."""
+    with bus.suspended():
+        tickets = [make_ticket(subject=f"promised {k}") for k in range(n)]
+    TicketSla.objects.filter(ticket__in=tickets[:-1]).delete()
+    ticket_sla_recompute(ticket_id=tickets[-1].pk)
+    return tickets
+
+
+def test_promises_of_a_batch_equal_one_promise_at_a_time(
+    frozen, agent, django_assert_max_num_queries
+):
+    make_policy(first=60, nxt=30, resolution=600)
+    one_by_one = promised_new_tickets(frozen, 4)
+    batch = promised_new_tickets(frozen, 4)
+    at = [frozen.current + timedelta(minutes=m) for m in (20, 40, 90, 10)]
+    for ticket, promised_at in zip(one_by_one, at, strict=True):
+        expected_reply_promise(ticket=ticket, promised_at=promised_at)
+    # one read, one insert in a savepoint for the three new rows, one update for the last
+    with django_assert_max_num_queries(5):
+        expected_reply_promises(promises=list(zip(batch, at, strict=True)))
+    expected = state(one_by_one)
+    assert state(batch) == expected
+    assert [row["promised_at"] for row, _, _ in expected] == at
+    # the row that had clocks keeps the earlier of its next check and the promise
+    assert expected[3][0]["next_check_at"] == at[3]
+    assert expected[0][0]["first_response_due_at"] is None  # promise only, clocks to come
+
+
+def test_new_tickets_with_a_promise_get_their_clocks_in_bulk_as_one_at_a_time(frozen, agent):
+    make_policy(first=60, nxt=30, resolution=600)
+    one_by_one = promised_new_tickets(frozen, 3)
+    batch = promised_new_tickets(frozen, 3)
+    at = [frozen.current + timedelta(minutes=m) for m in (20, 90, 30)]
+    expected_reply_promises(promises=list(zip(one_by_one, at, strict=True)))
+    expected_reply_promises(promises=list(zip(batch, at, strict=True)))
+    frozen.advance(minutes=1)
+    for ticket in one_by_one:
+        ticket_sla_recompute(ticket_id=ticket.pk)
+    tickets_sla_open(ticket_ids=[t.pk for t in batch])
+    expected = state(one_by_one)
+    assert state(batch) == expected
+    first = expected[0][0]
+    assert first["promised_at"] == at[0]  # kept
+    assert first["first_response_due_at"] == first["reply_owed_since"] + timedelta(minutes=60)
+    assert first["next_check_at"] == at[0]  # the promise comes before the warning at 45 min
+    assert expected[1][0]["next_check_at"] < at[1]  # the warning comes before this promise
