@@ -26,8 +26,10 @@ neighbours than wall time; the load average. Loopback only; bounded by --message
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import platform
+import pstats
 import shutil
 import signal
 import smtplib
@@ -152,9 +154,20 @@ def _breakdown(args: argparse.Namespace, mailbox: object) -> int:
     def stage(name: str, work: object) -> None:
         statements[0] = 0
         t = time.process_time()
+        profile = cProfile.Profile() if args.profile else None
         with connection.execute_wrapper(count):
+            if profile is not None:
+                profile.enable()
             work()  # type: ignore[operator]
+            if profile is not None:
+                profile.disable()
         rows.append((name, time.process_time() - t, statements[0]))
+        if profile is not None:
+            print(f"== profile: {name} (top {args.profile} by own time)")
+            stats = pstats.Stats(profile)
+            stats.sort_stats("tottime").print_stats(args.profile)
+            print(f"== profile: {name}, Helpline's own functions by cumulative time")
+            stats.sort_stats("cumulative").print_stats("helpline", args.profile)
 
     stage(
         "store (listener)",
@@ -206,6 +219,13 @@ def main() -> int:
         action="store_true",
         help="instead: run each stage in this process, one after the other, and print its CPU "
         "and queries per message (store, process, outbox reactions, deliveries)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --breakdown: print each stage's N most expensive functions (cProfile)",
     )
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds, whole run")
     args = parser.parse_args()

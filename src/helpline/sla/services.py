@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from helpline.accounts.choices import Role
 from helpline.accounts.models import Team, User
 from helpline.core import clock
-from helpline.core.bulk import insert_rows
+from helpline.core.bulk import insert_rows, update_rows
 from helpline.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationError
 from helpline.customers.choices import Channel
 from helpline.customers.models import Organisation
@@ -191,7 +191,7 @@ def tickets_sla_recompute(*, ticket_ids: Sequence[int], now: datetime | None = N
         checks.append((row, computed))
     with transaction.atomic():
         for names, group in groups.items():
-            TicketSla.objects.bulk_update(group, fields=[*names, "next_check_at"], batch_size=500)
+            update_rows(group, [*names, "next_check_at"])
     for row, computed in checks:
         _check_row(row, now, computed)
     for ticket in tickets:
@@ -265,7 +265,7 @@ def ticket_sla_recompute_many(
     with transaction.atomic():
         TicketSla.objects.bulk_create(creates, batch_size=1000)
         if updates:
-            TicketSla.objects.bulk_update(updates, fields=[*fields.keys()], batch_size=1000)
+            update_rows(updates, [*fields.keys()])
     return len(tickets)
 
 
