@@ -134,7 +134,16 @@ class Message(models.Model):
                 name="message_external_id_unique",
             ),
         ]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_created"),
+            # The measured reply rate behind every "you will hear from us by ..." (sla.expected:
+            # public, human replies over the last hour, day and weeks) reads replies by time.
+            models.Index(
+                fields=["created_at"],
+                name="message_reply_time",
+                condition=models.Q(direction="outbound", is_automatic=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} on #{self.ticket_id}"

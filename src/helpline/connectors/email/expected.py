@@ -153,7 +153,11 @@ def _capacity(sla: Any, ticket: Ticket, calendar: object, now: datetime) -> Any:
     if cached is not None and mono - cached[0] < ACK_ESTIMATE_REUSE:
         return cached[1]
     capacity = sla.measured_capacity(
-        channel=ticket.channel, team_id=ticket.team_id, calendar=calendar, now=now
+        channel=ticket.channel,
+        team_id=ticket.team_id,
+        calendar=calendar,
+        now=now,
+        profile_max_age=sla.PROFILE_REUSE,  # the weekly profile: at most once an hour
     )
     with _capacity_lock:
         if len(_capacity_cache) > 256:

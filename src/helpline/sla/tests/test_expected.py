@@ -129,3 +129,46 @@ def test_weekly_profile_carries_the_queue_over_closed_hours_and_holidays():
         capacity=capacity,
     )
     assert later.at.astimezone(BERLIN_OFFICE.zone).weekday() == 1  # the holiday is skipped
+
+
+def test_the_weekly_profile_is_reused_within_the_hour_and_the_live_rates_are_not(frozen, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.sla.expected import measured_capacity, reuse_cache_clear
+
+    channel = make_ticket().channel
+    for _ in range(6):
+        reply_add(ticket=make_ticket(), author=agent, body_text="answer")
+    frozen.advance(days=8)  # a week and more of history: a profile exists
+    reuse_cache_clear()
+
+    def measure(max_age: float):
+        with CaptureQueriesContext(connection) as queries:
+            capacity = measured_capacity(
+                channel=channel,
+                team_id=None,
+                calendar=TWENTY_FOUR_SEVEN,
+                now=frozen.current,
+                profile_max_age=max_age,
+            )
+        return capacity, len(queries)
+
+    first, full = measure(1800)
+    assert first is not None and first.weekly_profile is not None
+    assert sum(first.weekly_profile) > 0
+    again, fewer = measure(1800)
+    assert fewer == full - 2  # the profile's two queries are not run again
+    assert again == first
+    # Replies sent now change the live rate at once, not the profile (until the hour turns).
+    for _ in range(3):
+        reply_add(ticket=make_ticket(), author=agent, body_text="answer")
+    frozen.advance(minutes=1)  # the same clock hour
+    live, _ = measure(1800)
+    assert live is not None and live.replies_per_minute > first.replies_per_minute
+    assert live.weekly_profile == first.weekly_profile
+    assert measure(0)[0].weekly_profile != first.weekly_profile  # not reused: read afresh
+    frozen.advance(hours=1)
+    turned, queries = measure(1800)
+    assert queries == full  # a new clock hour reads the profile again
+    assert turned.weekly_profile != first.weekly_profile
