@@ -30,3 +30,12 @@ def _empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_queue_inputs() -> None:
+    """The SLA's reused queue inputs (policies, reply rates, weekly profiles) are per process:
+    one test's rows must not answer the next test's estimate."""
+    from helpline.sla.expected import reuse_cache_clear
+
+    reuse_cache_clear()

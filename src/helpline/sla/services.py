@@ -34,7 +34,7 @@ from helpline.customers.models import Organisation
 from helpline.sla.business_hours import WeeklyInterval, parse_hhmm
 from helpline.sla.choices import STOPPED_STATUSES, NotificationKind, Target
 from helpline.sla.clocks import Clock, Clocks
-from helpline.sla.expected import expected_reply_at, phrase_expected_reply
+from helpline.sla.expected import expected_reply_at, phrase_expected_reply, reuse_queue_inputs
 from helpline.sla.models import (
     BusinessCalendar,
     CalendarHoliday,
@@ -60,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 TARGETS: tuple[str, ...] = tuple(t.value for t in Target)
 MAX_PROMISE_NOTICES = 2
+SLIP_ESTIMATE_REUSE = 15.0  # seconds; see promise_slip_notify
 
 
 # --- recompute -------------------------------------------------------------------------------
@@ -644,7 +645,11 @@ def promise_slip_notify(*, ticket_id: int, now: datetime | None = None) -> Messa
     ticket = Ticket.objects.select_related("customer").get(pk=ticket_id)
     if ticket.status in (Status.SOLVED, Status.CLOSED):
         return None
-    expected = expected_reply_at(ticket=ticket, now=now)
+    # A tick can find many slipped promises at once: they share the queue-wide inputs (policies,
+    # the measured reply rate) for SLIP_ESTIMATE_REUSE seconds, as a batch of acknowledgements
+    # does, instead of reading weeks of replies again for each one.
+    with reuse_queue_inputs(SLIP_ESTIMATE_REUSE):
+        expected = expected_reply_at(ticket=ticket, now=now)
     new_promise = max(expected.at, now + timedelta(minutes=1))
     with transaction.atomic():
         won = TicketSla.objects.filter(

@@ -436,6 +436,26 @@ def test_slipped_promise_tells_the_customer_once(frozen):
     assert row.promised_at > frozen.current
 
 
+def test_slipped_promises_found_together_read_the_reply_rate_once(frozen, agent):
+    from django.test.utils import CaptureQueriesContext
+
+    make_policy(first=600)
+    for _ in range(4):  # replies a week and more ago: a weekly profile exists
+        reply_add(ticket=make_ticket(), author=agent, body_text="answer")
+    frozen.advance(days=8)
+    tickets = [make_ticket() for _ in range(3)]
+    for ticket in tickets:
+        expected_reply_promise(ticket=ticket, promised_at=frozen.current + timedelta(minutes=5))
+    frozen.advance(minutes=6)
+    with CaptureQueriesContext(connection) as queries:
+        sla_check()
+    profile_reads = [q for q in queries.captured_queries if 'MIN("tickets_message"' in q["sql"]]
+    assert len(profile_reads) == 1  # not once per slipped promise
+    for ticket in tickets:
+        assert Message.objects.filter(ticket=ticket, is_automatic=True).count() == 1
+        assert sla(ticket).promise_notices == 1
+
+
 def test_promise_is_settled_by_the_reply(frozen, agent):
     make_policy(first=60)
     ticket = make_ticket()
