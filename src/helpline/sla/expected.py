@@ -47,13 +47,13 @@ from helpline.tickets.choices import Direction, Status
 from helpline.tickets.models import Message, Ticket
 
 __all__ = [
-    "PROFILE_REUSE",
     "Capacity",
     "ExpectedReply",
     "estimate_reply",
     "expected_reply_at",
     "measured_capacity",
     "phrase_expected_reply",
+    "queue_capacity",
     "reuse_queue_inputs",
     "work_ahead_of",
 ]
@@ -127,6 +127,17 @@ def _capacity(
             _capacity_cache.clear()
         _capacity_cache[key] = (mono, capacity)
     return capacity
+
+
+def queue_capacity(
+    *, channel: str, team_id: int | None, calendar: CalendarSpec, now: datetime
+) -> Capacity | None:
+    """The queue's measured reply rate: inside ``reuse_queue_inputs`` the one this process read
+    within the block's seconds (its weekly profile within the clock hour), else read now."""
+    reuse = _reuse_seconds()
+    if reuse <= 0:
+        return measured_capacity(channel=channel, team_id=team_id, calendar=calendar, now=now)
+    return _capacity(channel=channel, team_id=team_id, calendar=calendar, now=now, max_age=reuse)
 
 
 def reuse_cache_clear() -> None:
@@ -277,16 +288,8 @@ def expected_reply_at(
             due = first.reached_at
         elif nxt.target is not None and nxt.started_at is not None and nxt.met_at is None:
             due, owed_since = nxt.reached_at, nxt.started_at
-    if capacity is None and reuse > 0:
-        capacity = _capacity(
-            channel=ticket.channel,
-            team_id=ticket.team_id,
-            calendar=calendar,
-            now=now,
-            max_age=reuse,
-        )
-    elif capacity is None:
-        capacity = measured_capacity(
+    if capacity is None:
+        capacity = queue_capacity(
             channel=ticket.channel, team_id=ticket.team_id, calendar=calendar, now=now
         )
     ahead = work_ahead_of(ticket=ticket, due_at=due, owed_since=owed_since)

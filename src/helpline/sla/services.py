@@ -570,17 +570,9 @@ def expected_reply_promise(*, ticket: Ticket, promised_at: datetime) -> None:
         ),
     ):
         return
-    owed_since = ticket.created_at if ticket.first_responded_at is None else None
     try:
         with transaction.atomic():
-            TicketSla.objects.create(
-                ticket_id=ticket.pk,
-                promised_at=promised_at,
-                reply_owed_since=owed_since,
-                next_check_at=promised_at,
-                computed_at=clock.now(),
-                team_id=ticket.team_id,
-            )
+            _promise_row(ticket, promised_at, clock.now()).save(force_insert=True)
     except IntegrityError:  # the recompute created it meanwhile: record on its row
         expected_reply_promise(ticket=ticket, promised_at=promised_at)
 
@@ -599,17 +591,7 @@ def expected_reply_promises(*, promises: Sequence[tuple[Ticket, datetime]]) -> N
     )
     fresh = [(t, at) for t, at in promises if t.pk not in have]
     computed_at = clock.now()
-    rows = [
-        TicketSla(
-            ticket_id=ticket.pk,
-            promised_at=promised_at,
-            reply_owed_since=ticket.created_at if ticket.first_responded_at is None else None,
-            next_check_at=promised_at,
-            computed_at=computed_at,
-            team_id=ticket.team_id,
-        )
-        for ticket, promised_at in fresh
-    ]
+    rows = [_promise_row(ticket, promised_at, computed_at) for ticket, promised_at in fresh]
     try:
         with transaction.atomic():
             insert_rows(rows)
@@ -618,6 +600,19 @@ def expected_reply_promises(*, promises: Sequence[tuple[Ticket, datetime]]) -> N
     for ticket, promised_at in promises:
         if ticket.pk in have:
             expected_reply_promise(ticket=ticket, promised_at=promised_at)
+
+
+def _promise_row(ticket: Ticket, promised_at: datetime, computed_at: datetime) -> TicketSla:
+    """The row a promise starts before the worker computes the ticket's clocks: owed since the
+    ticket opened (unless answered already), looked at again when the promise falls due."""
+    return TicketSla(
+        ticket_id=ticket.pk,
+        promised_at=promised_at,
+        reply_owed_since=ticket.created_at if ticket.first_responded_at is None else None,
+        next_check_at=promised_at,
+        computed_at=computed_at,
+        team_id=ticket.team_id,
+    )
 
 
 def _least(field: str, value: datetime) -> Any:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -121,8 +119,10 @@ def expected_reply_sentences(
                 continue
             estimate = sla.expected_reply_at(ticket=first, now=now)
             # The rate the whole group is estimated with (the first's included): read once per
-            # ACK_ESTIMATE_REUSE seconds (its queries scan the replies of weeks: ~50 ms).
-            capacity = _capacity(sla, first, estimate.calendar, now)
+            # ACK_ESTIMATE_REUSE seconds, the same reading expected_reply_at used for the first.
+            capacity = sla.queue_capacity(
+                channel=first.channel, team_id=first.team_id, calendar=estimate.calendar, now=now
+            )
             for k, index in enumerate(indexes):
                 ahead = (estimate.work_ahead or 0) + (k if estimate.sla_due_at is None else 0)
                 expected = estimate_reply(
@@ -140,33 +140,3 @@ def _sentence(expected: Any, ticket: Ticket, now: datetime, sla: Any) -> tuple[d
     phrase = sla.phrase_expected_reply(expected, now, ticket.customer.language or "en")
     return expected.at, f"You will hear from us {phrase}"
 
-
-_capacity_lock = threading.Lock()
-_capacity_cache: dict[tuple[str, int | None, object], tuple[float, Any]] = {}
-
-
-def _capacity(sla: Any, ticket: Ticket, calendar: object, now: datetime) -> Any:
-    key = (ticket.channel, ticket.team_id, calendar)
-    mono = time.monotonic()
-    with _capacity_lock:
-        cached = _capacity_cache.get(key)
-    if cached is not None and mono - cached[0] < ACK_ESTIMATE_REUSE:
-        return cached[1]
-    capacity = sla.measured_capacity(
-        channel=ticket.channel,
-        team_id=ticket.team_id,
-        calendar=calendar,
-        now=now,
-        profile_max_age=sla.PROFILE_REUSE,  # the weekly profile: at most once an hour
-    )
-    with _capacity_lock:
-        if len(_capacity_cache) > 256:
-            _capacity_cache.clear()
-        _capacity_cache[key] = (mono, capacity)
-    return capacity
-
-
-def reuse_cache_clear() -> None:
-    """Forget the reply rates read for acknowledgements (tests)."""
-    with _capacity_lock:
-        _capacity_cache.clear()

@@ -172,3 +172,30 @@ def test_the_weekly_profile_is_reused_within_the_hour_and_the_live_rates_are_not
     turned, queries = measure(1800)
     assert queries == full  # a new clock hour reads the profile again
     assert turned.weekly_profile != first.weekly_profile
+
+
+def test_queue_capacity_is_read_once_inside_a_reuse_block_and_afresh_outside(frozen, agent):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from helpline.sla.expected import queue_capacity, reuse_queue_inputs
+
+    channel = make_ticket().channel
+    reply_add(ticket=make_ticket(), author=agent, body_text="answer")
+    frozen.advance(minutes=5)
+
+    def read() -> tuple[object, int]:
+        with CaptureQueriesContext(connection) as queries:
+            capacity = queue_capacity(
+                channel=channel, team_id=None, calendar=TWENTY_FOUR_SEVEN, now=frozen.current
+            )
+        return capacity, len(queries)
+
+    outside, reads = read()
+    assert outside is not None and reads > 0
+    assert read()[1] == reads  # no block: every call reads
+    with reuse_queue_inputs(15.0):
+        inside, first = read()
+        again, second = read()  # e.g. the batch's estimate, then the group's rate
+    assert first == reads and second == 0
+    assert inside == again == outside

@@ -106,13 +106,11 @@ class _CaptureHandler:
 def _fresh_caches() -> Iterator[None]:
     """Per-process caches (mailbox addresses, block rules, the acknowledgement's queue inputs)
     must not carry one test's rows into the next."""
-    from helpline.connectors.email import expected
     from helpline.sla.expected import reuse_cache_clear
 
     selectors.mailbox_cache_clear()
     selectors.block_rule_cache_clear()
     reuse_cache_clear()
-    expected.reuse_cache_clear()
     yield
 
 

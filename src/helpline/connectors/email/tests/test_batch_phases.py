@@ -302,7 +302,6 @@ def test_a_batch_promises_what_one_at_a_time_promises(mailbox, agent, monkeypatc
 
     from django.db import transaction
 
-    from helpline.connectors.email import expected
     from helpline.core import clock
     from helpline.core.tests.clock import FakeClock
     from helpline.sla.expected import reuse_cache_clear
@@ -326,7 +325,6 @@ def test_a_batch_promises_what_one_at_a_time_promises(mailbox, agent, monkeypatc
 
     def promised(batch: bool) -> list[tuple[datetime | None, str]]:
         reuse_cache_clear()
-        expected.reuse_cache_clear()
         with pytest.raises(_Undo), transaction.atomic():
             rows = [
                 services.inbound_store(
