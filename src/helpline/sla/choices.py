@@ -29,6 +29,10 @@ def default_pausing_statuses() -> list[str]:
 # Statuses that stop every clock for good (until a reopen).
 STOPPED_STATUSES: frozenset[str] = frozenset({Status.SOLVED, Status.CLOSED})
 
+# Statuses in which a ticket owed a reply waits in its channel's reply queue (the queue an
+# expected reply time counts the work ahead in); pending and on hold wait on someone else.
+QUEUED_STATUSES: frozenset[str] = frozenset({Status.NEW, Status.OPEN})
+
 # Out of the box, per channel, in minutes: reply targets for first and next response.
 DEFAULT_CHANNEL_TARGETS: dict[str, int] = {
     "email": 24 * 60,

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import TruncHour
 
 from helpline.core import clock
@@ -245,24 +245,26 @@ def _weekly_profile(replies: QuerySet[Message], zone: Any, now: datetime) -> lis
 
 def work_ahead_of(*, ticket: Ticket, due_at: datetime | None, owed_since: datetime) -> int:
     """Tickets owed a reply in the same channel and team that the queue serves first: those due
-    earlier (the queue is ordered by due time), or owed earlier when there is no due time."""
-    qs = TicketSla.objects.filter(
-        reply_owed_since__isnull=False,
-        ticket__channel=ticket.channel,
-        ticket__status__in=(Status.NEW, Status.OPEN),
-    ).exclude(ticket_id=ticket.pk)
+    earlier (the queue is ordered by due time), or owed earlier when there is no due time.
+
+    Read off the rows' ``queue_channel`` (set while a ticket owed a reply is new or open): one
+    range of ``sla_queue_due`` or ``sla_queue_owed``, whose columns answer the whole filter."""
+    qs = TicketSla.objects.filter(queue_channel=ticket.channel).exclude(ticket_id=ticket.pk)
     qs = (
-        qs.filter(ticket__team_id=ticket.team_id)
-        if ticket.team_id
-        else qs.filter(ticket__team__isnull=True)
+        qs.filter(team_id=ticket.team_id)
+        if ticket.team_id is not None
+        else qs.filter(team__isnull=True)
     )
-    # The queue's order: due time, then ticket number (ties go to the older ticket).
+    # The queue's order: due time, then ticket number (ties go to the older ticket). Written
+    # as "up to and including the bound, less the tie's later tickets" so that the bound is
+    # the index range and the rest a filter on the index's own columns.
     if due_at is not None:
-        qs = qs.filter(Q(next_due_at__lt=due_at) | Q(next_due_at=due_at, ticket_id__lt=ticket.pk))
+        qs = qs.filter(next_due_at__lte=due_at).exclude(
+            next_due_at=due_at, ticket_id__gte=ticket.pk
+        )
     else:
-        qs = qs.filter(
-            Q(reply_owed_since__lt=owed_since)
-            | Q(reply_owed_since=owed_since, ticket_id__lt=ticket.pk)
+        qs = qs.filter(reply_owed_since__lte=owed_since).exclude(
+            reply_owed_since=owed_since, ticket_id__gte=ticket.pk
         )
     return qs.count()
 

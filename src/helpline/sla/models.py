@@ -228,6 +228,11 @@ class TicketSla(models.Model):
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # The ticket's channel while it waits in that channel's reply queue (a reply owed, status
+    # new or open), else null; written with every row like ``team``. The place in the queue
+    # that an expected reply time is built on (``sla.expected.work_ahead_of``) is then a range
+    # of one of the two indexes below, not a join over every unanswered ticket.
+    queue_channel = models.CharField(max_length=10, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "ticket SLA"
@@ -236,7 +241,17 @@ class TicketSla(models.Model):
                 fields=["team", "next_due_at", "ticket"],
                 condition=models.Q(next_due_at__isnull=False),
                 name="sla_team_running_due",
-            )
+            ),
+            models.Index(
+                fields=["queue_channel", "team", "next_due_at", "ticket"],
+                condition=models.Q(queue_channel__isnull=False),
+                name="sla_queue_due",
+            ),
+            models.Index(
+                fields=["queue_channel", "team", "reply_owed_since", "ticket"],
+                condition=models.Q(queue_channel__isnull=False),
+                name="sla_queue_owed",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -32,7 +32,7 @@ from helpline.core.errors import Conflict, InvalidTransition, PermissionDenied, 
 from helpline.customers.choices import Channel
 from helpline.customers.models import Organisation
 from helpline.sla.business_hours import WeeklyInterval, parse_hhmm
-from helpline.sla.choices import STOPPED_STATUSES, NotificationKind, Target
+from helpline.sla.choices import QUEUED_STATUSES, STOPPED_STATUSES, NotificationKind, Target
 from helpline.sla.clocks import Clock, Clocks
 from helpline.sla.expected import expected_reply_at, phrase_expected_reply, reuse_queue_inputs
 from helpline.sla.models import (
@@ -78,15 +78,24 @@ def _owed_since(clocks: Clocks | None, ticket: Ticket) -> datetime | None:
     return None
 
 
+def _queue_channel(ticket: Ticket, owed_since: datetime | None) -> str | None:
+    """The channel whose reply queue the ticket waits in: owed a reply, and new or open."""
+    if owed_since is None or ticket.status not in QUEUED_STATUSES:
+        return None
+    return ticket.channel
+
+
 def _fields(computed: Computed, ticket: Ticket, now: datetime) -> dict[str, Any]:
     clocks = computed.clocks
+    owed_since = _owed_since(clocks, ticket)
     fields: dict[str, Any] = {
         "policy_id": computed.rule.id if computed.rule else None,
         "paused": bool(clocks and clocks.paused),
         "computed_at": now,
-        "reply_owed_since": _owed_since(clocks, ticket),
+        "reply_owed_since": owed_since,
         # Kept equal to the ticket's: the restricted agent's queue reads clocks by team.
         "team_id": ticket.team_id,
+        "queue_channel": _queue_channel(ticket, owed_since),
     }
     dues: list[datetime] = []
     for target in TARGETS:
@@ -605,13 +614,15 @@ def expected_reply_promises(*, promises: Sequence[tuple[Ticket, datetime]]) -> N
 def _promise_row(ticket: Ticket, promised_at: datetime, computed_at: datetime) -> TicketSla:
     """The row a promise starts before the worker computes the ticket's clocks: owed since the
     ticket opened (unless answered already), looked at again when the promise falls due."""
+    owed_since = ticket.created_at if ticket.first_responded_at is None else None
     return TicketSla(
         ticket_id=ticket.pk,
         promised_at=promised_at,
-        reply_owed_since=ticket.created_at if ticket.first_responded_at is None else None,
+        reply_owed_since=owed_since,
         next_check_at=promised_at,
         computed_at=computed_at,
         team_id=ticket.team_id,
+        queue_channel=_queue_channel(ticket, owed_since),
     )
 
 

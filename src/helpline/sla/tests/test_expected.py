@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from helpline.accounts.tests.factories import TeamFactory
 from helpline.sla.business_hours import TWENTY_FOUR_SEVEN, CalendarSpec, Holiday, weekdays
 from helpline.sla.expected import (
     Capacity,
@@ -13,9 +14,12 @@ from helpline.sla.expected import (
     estimate_reply,
     expected_reply_at,
     phrase_expected_reply,
+    work_ahead_of,
 )
+from helpline.sla.models import TicketSla
 from helpline.sla.tests.factories import make_calendar, make_policy
-from helpline.tickets.services import reply_add
+from helpline.tickets.choices import Status
+from helpline.tickets.services import reply_add, ticket_update
 from helpline.tickets.tests.factories import make_ticket
 
 BERLIN_OFFICE = CalendarSpec(tz="Europe/Berlin", intervals=weekdays("09:00", "17:00"))
@@ -199,3 +203,47 @@ def test_queue_capacity_is_read_once_inside_a_reuse_block_and_afresh_outside(fro
         again, second = read()  # e.g. the batch's estimate, then the group's rate
     assert first == reads and second == 0
     assert inside == again == outside
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_ahead_counts_the_queue_of_the_tickets_channel_and_team_only(frozen, agent):
+    """The place in the queue is read off the rows' ``queue_channel``: tickets owed a reply,
+    new or open, of the same channel and team, served before this one. A ticket put on pending
+    leaves the queue and comes back when it reopens; an answered one leaves it."""
+    make_policy(first=240)
+    team = TeamFactory()
+    earlier = make_ticket()
+    frozen.advance(minutes=1)
+    make_ticket(channel="web")  # another channel's queue
+    make_ticket(team=team)  # another team's queue
+    parked = make_ticket()
+    answered = make_ticket()
+    twin = make_ticket()  # the same instant as parked, a higher number
+    frozen.advance(minutes=1)
+    mine = make_ticket()
+    make_ticket()  # after mine: behind it
+    reply_add(ticket=answered, author=agent, body_text="Here you go.")
+
+    def ahead() -> tuple[int, int]:
+        row = TicketSla.objects.get(ticket_id=mine.pk)
+        return (
+            work_ahead_of(ticket=mine, due_at=row.next_due_at, owed_since=mine.created_at),
+            work_ahead_of(ticket=mine, due_at=None, owed_since=mine.created_at),
+        )
+
+    assert ahead() == (3, 3)  # earlier, parked and twin
+    rows = dict(TicketSla.objects.values_list("ticket_id", "queue_channel"))
+    assert rows[earlier.pk] == "email" and rows[answered.pk] is None
+
+    ticket_update(ticket=parked, actor=agent, status=Status.PENDING)
+    assert TicketSla.objects.get(ticket_id=parked.pk).queue_channel is None
+    assert ahead() == (2, 2)
+    parked.refresh_from_db()
+    ticket_update(ticket=parked, actor=agent, status=Status.OPEN)
+    assert ahead() == (3, 3)
+    # The same due time and the same instant: the lower number goes first.
+    for ticket, expected in ((parked, 1), (twin, 2)):
+        due = TicketSla.objects.get(ticket_id=ticket.pk).next_due_at
+        assert due == parked.created_at + timedelta(minutes=240)
+        assert work_ahead_of(ticket=ticket, due_at=due, owed_since=ticket.created_at) == expected
+        assert work_ahead_of(ticket=ticket, due_at=None, owed_since=ticket.created_at) == expected
