@@ -117,3 +117,57 @@ def test_a_small_response_goes_out_as_one_body_message():
     start, *bodies = _drive(WsgiOnThreads(parts, threads=1), method="GET")
     assert start["status"] == 200
     assert bodies == [{"type": "http.response.body", "body": b'{"a": 1}', "more_body": False}]
+
+
+_COUNT_CONNECTIONS = """
+import asyncio, django, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpline.config.settings")
+django.setup()
+from django.core.wsgi import get_wsgi_application
+from django.db.backends.signals import connection_created
+from helpline.config.http import WsgiOnThreads
+
+opened, statuses = [], []
+connection_created.connect(lambda sender, connection, **kw: opened.append(1), weak=False)
+app = WsgiOnThreads(get_wsgi_application(), threads=1)
+
+async def receive():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+async def send(message):
+    if message["type"] == "http.response.start":
+        statuses.append(message["status"])
+
+scope = {
+    "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+    "scheme": "http", "path": "/healthz", "raw_path": b"/healthz", "query_string": b"",
+    "root_path": "", "headers": [(b"host", b"127.0.0.1")],
+    "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000),
+}
+for _ in range(3):
+    asyncio.run(app(scope, receive, send))
+print(len(statuses), len(opened))
+"""
+
+
+def test_requests_on_the_http_threads_reuse_their_sqlite_connection(tmp_path):
+    """On the embedded default (a SQLite file), a request thread keeps its connection between
+    requests (CONN_MAX_AGE) instead of opening one, with its PRAGMAs, per request: measured at
+    more than half of a small API request's CPU (docs/benchmarks.md, "The HTTP floor")."""
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import clean_env
+
+    def connections_opened(**helpline_vars: str) -> tuple[int, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", _COUNT_CONNECTIONS],
+            env=clean_env(tmp_path, **helpline_vars), capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        requests, opened = done.stdout.split()
+        return int(requests), int(opened)
+
+    assert connections_opened() == (3, 1)
+    # The operator's override is honoured: 0 closes the connection after every request.
+    assert connections_opened(HELPLINE_DB_CONN_MAX_AGE="0") == (3, 3)

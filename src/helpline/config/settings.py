@@ -158,6 +158,10 @@ else:
                     "PRAGMA cache_size=-64000;"
                 ),
             },
+            # Kept open per thread: HTTP requests run on a fixed pool of threads
+            # (config/http.py), so a connection (and its PRAGMAs) is not opened per request.
+            "CONN_MAX_AGE": env_int("HELPLINE_DB_CONN_MAX_AGE", 600),
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
