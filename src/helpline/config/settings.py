@@ -162,6 +162,10 @@ else:
             # (config/http.py), so a connection (and its PRAGMAs) is not opened per request.
             "CONN_MAX_AGE": env_int("HELPLINE_DB_CONN_MAX_AGE", 600),
             "CONN_HEALTH_CHECKS": True,
+            # The tests' database is a file too: an in-memory one shares a cache between
+            # threads, where a table lock fails at once ("database table is locked") instead
+            # of waiting on the busy timeout as the embedded install does.
+            "TEST": {"NAME": DATA_DIR / "test-helpline.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
