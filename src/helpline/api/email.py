@@ -38,9 +38,11 @@ def _admin(request: HttpRequest) -> User:
 
 IMAP_URL_HELP = (
     "imaps://user:password@host:993/INBOX (imap:// for plain). Options: ?auth=xoauth2 (the "
-    "password is an OAuth2 access token), ?starttls (imap:// upgraded to TLS), ?ca_file=/path "
-    "(trust only this CA), ?tls_verify=no (no certificate check; never on the internet). "
-    "Stored encrypted, never returned."
+    "password is an OAuth2 access token), with token_url, client_id, client_secret and "
+    "refresh_token so that Helpline gets new access tokens itself (the password may then be "
+    "empty), ?starttls (imap:// upgraded to TLS), ?ca_file=/path (trust only this CA), "
+    "?tls_verify=no (no certificate check; never on the internet). Stored encrypted, never "
+    "returned."
 )
 
 class MailboxOut(Schema):
@@ -71,7 +73,7 @@ class MailboxOut(Schema):
 class MailboxIn(Schema):
     address: str = Field(..., max_length=254)
     name: str = Field("", max_length=200)
-    imap_url: str = Field("", max_length=1000, description=IMAP_URL_HELP)
+    imap_url: str = Field("", max_length=8000, description=IMAP_URL_HELP)
     smtp_url: str = Field("", max_length=1000, description="smtp[s]://user:password@host:port")
     reply_target_hours: int = Field(24, ge=1, le=720)
     non_participant_policy: str = "new_ticket"
@@ -80,7 +82,7 @@ class MailboxIn(Schema):
 
 class MailboxPatch(Schema):
     name: str | None = Field(None, max_length=200)
-    imap_url: str | None = Field(None, max_length=1000, description=IMAP_URL_HELP)
+    imap_url: str | None = Field(None, max_length=8000, description=IMAP_URL_HELP)
     smtp_url: str | None = Field(None, max_length=1000)
     is_active: bool | None = None
     reply_target_hours: int | None = Field(None, ge=1, le=720)

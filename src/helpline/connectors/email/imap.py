@@ -5,9 +5,9 @@ minute and not held by a watcher); ``imap_watch`` is the loop that waits with ID
 passes where the server offers it, one thread per mailbox, kept by ``ImapWatchers`` in
 ``helpline serve`` (and ``helpline mailbox watch``). TLS (``imaps://`` or ``?starttls``) checks
 the certificate against the system CAs or ``?ca_file=``; ``?auth=xoauth2`` logs in with an
-OAuth access token. Progress is kept in the mailbox row (UIDVALIDITY
-and the last UID done), so a restart resumes where it stopped and deduplication by Message-ID
-covers the overlap.
+OAuth access token, renewed from a refresh token when the URL carries one (``oauth.py``).
+Progress is kept in the mailbox row (UIDVALIDITY and the last UID done), so a restart resumes
+where it stopped and deduplication by Message-ID covers the overlap.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Q
@@ -33,6 +34,12 @@ from django.db.models import Q
 from helpline.config.env import ConfigError
 from helpline.connectors.email.choices import Transport
 from helpline.connectors.email.models import Mailbox
+from helpline.connectors.email.oauth import (
+    RefreshConfig,
+    TokenRefreshError,
+    check_token_url,
+    tokens,
+)
 from helpline.core import clock, crypto
 
 logger = logging.getLogger(__name__)
@@ -44,7 +51,8 @@ class ImapError(imaplib.IMAP4.error):
     """A failure worth showing the admin as it is (TLS trust, login refused), without secrets."""
 
 
-_QUERY_KEYS = {"auth", "ca_file", "tls_verify", "starttls"}
+_REFRESH_KEYS = ("token_url", "client_id", "client_secret", "refresh_token")
+_QUERY_KEYS = {"auth", "ca_file", "tls_verify", "starttls", *_REFRESH_KEYS}
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class ImapTarget:
     starttls: bool = False
     ca_file: str = ""
     verify: bool = True
+    refresh: RefreshConfig | None = None
 
     def __repr__(self) -> str:  # never print the password or token
         return f"ImapTarget({self.username}@{self.host}:{self.port}/{self.folder})"
@@ -119,6 +128,12 @@ def parse_imap_url(raw: str) -> ImapTarget:
     starttls = _flag(query, "starttls", False)
     if tls and starttls:
         raise ConfigError("starttls is for imap://; imaps:// is TLS from the first byte")
+    refresh = _refresh_config(query, xoauth2=auth == "xoauth2")
+    if auth == "xoauth2" and refresh is None and not parts.password:
+        raise ConfigError(
+            "An xoauth2 IMAP URL needs an access token in the password's place, or a refresh "
+            "token (token_url, client_id, refresh_token) to get one."
+        )
     return ImapTarget(
         host=parts.hostname,
         port=port or (993 if tls else 143),
@@ -130,7 +145,41 @@ def parse_imap_url(raw: str) -> ImapTarget:
         starttls=starttls,
         ca_file=query.get("ca_file", [""])[-1],
         verify=_flag(query, "tls_verify", True),
+        refresh=refresh,
     )
+
+
+def _refresh_config(query: dict[str, list[str]], *, xoauth2: bool) -> RefreshConfig | None:
+    given = {key: query[key][-1].strip() for key in _REFRESH_KEYS if key in query}
+    if not given:
+        return None
+    if not xoauth2:
+        raise ConfigError(f"{', '.join(sorted(given))}: only with auth=xoauth2")
+    missing = [k for k in ("token_url", "client_id", "refresh_token") if not given.get(k)]
+    if missing:
+        raise ConfigError(
+            f"Refreshing the OAuth token needs token_url, client_id and refresh_token "
+            f"(client_secret if the provider gave one); missing: {', '.join(missing)}"
+        )
+    problem = check_token_url(given["token_url"])
+    if problem:
+        raise ConfigError(f"The IMAP URL's {problem}.")
+    return RefreshConfig(
+        token_url=given["token_url"],
+        client_id=given["client_id"],
+        client_secret=given.get("client_secret", ""),
+        refresh_token=given["refresh_token"],
+    )
+
+
+def imap_url_with_refresh_token(url: str, refresh_token: str) -> str:
+    """``url`` with its ``refresh_token`` option replaced (the provider rotated it)."""
+    parts = urlsplit(url)
+    pairs = [
+        (k, refresh_token if k == "refresh_token" else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(pairs, quote_via=quote)))
 
 
 def _server_text(exc: BaseException) -> str:
@@ -154,8 +203,12 @@ def _tls_error(target: ImapTarget, exc: ssl.SSLError) -> ImapError:
     return ImapError(f"TLS with {target.host}:{target.port} failed: {exc.reason or exc}")
 
 
-def imap_connect(target: ImapTarget) -> imaplib.IMAP4:
-    """Connect, secure and log in; failures are :class:`ImapError` with a message for admins."""
+Rotate = Callable[[str], None]
+
+
+def imap_connect(target: ImapTarget, *, on_rotate: Rotate | None = None) -> imaplib.IMAP4:
+    """Connect, secure and log in; failures are :class:`ImapError` with a message for admins.
+    ``on_rotate`` gets a new refresh token when the OAuth provider rotated it."""
     conn: imaplib.IMAP4
     try:
         if target.tls:
@@ -169,7 +222,7 @@ def imap_connect(target: ImapTarget) -> imaplib.IMAP4:
     except ssl.SSLError as exc:
         raise _tls_error(target, exc) from exc
     try:
-        _login(conn, target)
+        _login(conn, target, on_rotate)
     except BaseException:
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             conn.shutdown()
@@ -177,7 +230,7 @@ def imap_connect(target: ImapTarget) -> imaplib.IMAP4:
     return conn
 
 
-def _login(conn: imaplib.IMAP4, target: ImapTarget) -> None:
+def _login(conn: imaplib.IMAP4, target: ImapTarget, on_rotate: Rotate | None) -> None:
     where = f"{target.username} on {target.host}:{target.port}"
     if not target.xoauth2:
         try:
@@ -185,7 +238,38 @@ def _login(conn: imaplib.IMAP4, target: ImapTarget) -> None:
         except imaplib.IMAP4.error as exc:
             raise ImapError(f"IMAP login as {where} refused: {_server_text(exc)}") from exc
         return
-    token = f"user={target.username}\x01auth=Bearer {target.password}\x01\x01".encode()
+    config = target.refresh
+    if config is None:
+        _xoauth2(conn, target, target.password, where, refreshable=False)
+        return
+    # The token this process got last, while it is good; else the URL's own on first use;
+    # else a new one. One refused at login is renewed once and tried again.
+    access = tokens.valid(config)
+    fresh = False
+    if access is None and (tokens.seen(config) or not target.password):
+        access, fresh = _refreshed(config, where, on_rotate), True
+    try:
+        _xoauth2(conn, target, access or target.password, where, refreshable=not fresh)
+    except ImapError:
+        if fresh:
+            raise
+        _xoauth2(conn, target, _refreshed(config, where, on_rotate), where, refreshable=False)
+
+
+def _refreshed(config: RefreshConfig, where: str, on_rotate: Rotate | None) -> str:
+    try:
+        grant = tokens.refresh(config)
+    except TokenRefreshError as exc:
+        raise ImapError(f"XOAUTH2 login as {where}: no access token. {exc}") from None
+    if grant.refresh_token is not None and on_rotate is not None:
+        on_rotate(grant.refresh_token)
+    return grant.access_token
+
+
+def _xoauth2(
+    conn: imaplib.IMAP4, target: ImapTarget, access: str, where: str, *, refreshable: bool
+) -> None:
+    token = f"user={target.username}\x01auth=Bearer {access}\x01\x01".encode()
     server_said: list[bytes] = []
 
     def respond(challenge: bytes) -> bytes:
@@ -201,10 +285,18 @@ def _login(conn: imaplib.IMAP4, target: ImapTarget) -> None:
         conn.authenticate("XOAUTH2", respond)
     except imaplib.IMAP4.error as exc:
         detail = next((c for c in server_said if c), b"").decode("utf-8", "replace")
+        hint = (
+            "; the access token is wrong or expired."
+            if not target.refresh
+            else "; a token just issued by the provider was refused: check the account and "
+            "the token's scope (IMAP)."
+            if not refreshable
+            else "."
+        )
         raise ImapError(
             f"XOAUTH2 login as {where} refused: {_server_text(exc)}"
             + (f" (server said {detail})" if detail else "")
-            + "; the access token is wrong or expired."
+            + hint
         ) from exc
 
 
@@ -264,9 +356,21 @@ def imap_poll_connection(mailbox: Mailbox, conn: imaplib.IMAP4, folder: str) -> 
     return done
 
 
+def _keep_rotated(mailbox: Mailbox, url: str) -> Rotate:
+    """Write a rotated refresh token into the mailbox's (encrypted) IMAP URL."""
+
+    def keep(refresh_token: str) -> None:
+        rotated = imap_url_with_refresh_token(url, refresh_token)
+        Mailbox.objects.filter(pk=mailbox.pk).update(imap_url=rotated)
+        mailbox.imap_url = rotated
+        logger.info("mailbox %s: the OAuth provider rotated its refresh token; kept", mailbox.pk)
+
+    return keep
+
+
 def imap_poll(mailbox: Mailbox) -> int:
     target = parse_imap_url(mailbox.imap_url)
-    conn = imap_connect(target)
+    conn = imap_connect(target, on_rotate=_keep_rotated(mailbox, mailbox.imap_url))
     try:
         return imap_poll_connection(mailbox, conn, target.folder)
     finally:
@@ -355,9 +459,9 @@ def imap_watch(mailbox_id: int, stop: threading.Event, *, idle_seconds: float = 
                 mailbox = Mailbox.objects.get(pk=mailbox_id)
                 if not mailbox.is_active or mailbox.transport != Transport.IMAP:
                     return
-                url = mailbox.imap_url
-                target = parse_imap_url(url)
-                conn = imap_connect(target)
+                target = parse_imap_url(mailbox.imap_url)
+                conn = imap_connect(target, on_rotate=_keep_rotated(mailbox, mailbox.imap_url))
+                url = mailbox.imap_url  # as stored now (a rotated refresh token is kept)
                 try:
                     has_idle = b"IDLE" in {c.upper() for c in _caps(conn)}
                     while not stop.is_set():

@@ -34,7 +34,7 @@ class MailboxAddForm(forms.Form):
     address = forms.EmailField(max_length=254)
     name = forms.CharField(max_length=200, required=False)
     imap_url = forms.CharField(
-        max_length=1000, required=False, help_text="imaps://user:password@host:993/INBOX"
+        max_length=8000, required=False, help_text="imaps://user:password@host:993/INBOX"
     )
     smtp_url = forms.CharField(max_length=1000, required=False)
 
@@ -42,7 +42,7 @@ class MailboxAddForm(forms.Form):
 class MailboxEditForm(forms.Form):
     name = forms.CharField(max_length=200, required=False)
     imap_url = forms.CharField(
-        max_length=1000, required=False, help_text="Leave empty to keep the stored one."
+        max_length=8000, required=False, help_text="Leave empty to keep the stored one."
     )
     smtp_url = forms.CharField(
         max_length=1000,

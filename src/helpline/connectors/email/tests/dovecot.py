@@ -9,7 +9,10 @@ reads would block it). Three ways in:
   ``localhost`` signed by a CA generated for this run (``ca_file``);
 - XOAUTH2/OAUTHBEARER: Dovecot's ``oauth2`` passdb asks a tiny HTTP server here (RFC 7662
   token introspection, ``POST token=…``) whether the bearer token is valid; it knows one token,
-  ``oauth_token``, for ``user``.
+  ``oauth_token``, for ``user``. The same server is the provider's token endpoint
+  (``POST /token``, RFC 6749 section 6): the right client and refresh token get a new access
+  token, which replaces the valid one (the old one has "expired"), and, with ``rotate``, a new
+  refresh token that replaces the old one.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2 oauthbearer
+# No pause after a refused login (2 s by default): the tests refuse logins on purpose.
+auth_failure_delay = 0
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:{root}/mail/%u
@@ -83,12 +88,60 @@ active_value = true
 
 @dataclass
 class TokenServer:
-    """The OAuth provider's introspection endpoint, reduced to one valid token."""
+    """The OAuth provider's introspection and token endpoints, reduced to one valid access
+    token and one valid refresh token."""
 
     token: str
     user: str
     httpd: ThreadingHTTPServer
     asked: list[str] = field(default_factory=list)
+    client_id: str = "helpline-test-client"
+    client_secret: str = "client-secret-for-tests"
+    refresh_token: str = "1//refresh-token-for-tests"
+    rotate: bool = False
+    refreshed: list[dict[str, str]] = field(default_factory=list)  # forms posted to /token
+
+    @property
+    def token_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/token"
+
+    def refresh_query(self, **overrides: str) -> str:
+        """The IMAP URL options that let Helpline refresh the access token here."""
+        options = {
+            "auth": "xoauth2",
+            "token_url": self.token_url,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
+            **overrides,
+        }
+        return "&".join(f"{k}={quote(v, safe='')}" for k, v in options.items())
+
+    def _grant(self, form: dict[str, str]) -> tuple[int, dict[str, object]]:
+        self.refreshed.append(form)
+        if (
+            form.get("grant_type") != "refresh_token"
+            or form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
+            return 401, {"error": "invalid_client"}
+        if form.get("refresh_token") != self.refresh_token:
+            return 400, {
+                "error": "invalid_grant",
+                "error_description": "Token has been expired or revoked.",
+            }
+        n = len(self.refreshed)
+        self.token = f"ya29.issued-{n}"
+        answer: dict[str, object] = {
+            "access_token": self.token,
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "scope": "https://mail.google.com/",
+        }
+        if self.rotate:
+            self.refresh_token = f"1//rotated-{n}"
+            answer["refresh_token"] = self.refresh_token
+        return 200, answer
 
     @property
     def port(self) -> int:
@@ -106,13 +159,17 @@ def start_token_server(*, token: str, user: str) -> TokenServer:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
-            presented = form.get("token", [""])[0]
-            server.asked.append(presented)
+            status = 200
             answer: dict[str, object] = {"active": False}
-            if presented == server.token:
-                answer = {"active": True, "username": server.user, "scope": "imap"}
+            if self.path.startswith("/token"):
+                status, answer = server._grant({k: v[0] for k, v in form.items()})
+            else:
+                presented = form.get("token", [""])[0]
+                server.asked.append(presented)
+                if presented == server.token:
+                    answer = {"active": True, "username": server.user, "scope": "imap"}
             body = json.dumps(answer).encode()
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
