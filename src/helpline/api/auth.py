@@ -12,6 +12,8 @@ from ninja.utils import check_csrf
 
 from helpline.accounts.models import User
 from helpline.accounts.services import api_token_authenticate
+from helpline.api.errors import Throttled
+from helpline.core import ratelimit
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -23,11 +25,46 @@ class CsrfFailed(HttpError):
         super().__init__(403, "CSRF check failed: send the X-CSRFToken header with session writes.")
 
 
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address as the server saw it (uvicorn applies X-Forwarded-For only from
+    the proxies it trusts, by default 127.0.0.1)."""
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def limit_caller(ident: str, *, per: str) -> None:
+    """Count one request of an authenticated caller; 429 over HELPLINE_API_RATE_PER_MINUTE."""
+    verdict = ratelimit.hit("api", ident, limit=settings.HELPLINE_API_RATE_PER_MINUTE)
+    if not verdict.allowed:
+        raise Throttled(
+            f"Too many requests: at most {verdict.limit} a minute per {per}. "
+            f"Retry in {verdict.reset_seconds} s.",
+            retry_after=verdict.reset_seconds,
+        )
+
+
 class BearerToken(HttpBearer):
-    """``Authorization: Bearer hl_...``; only a SHA-256 of the secret is stored server-side."""
+    """``Authorization: Bearer hl_...``; only a SHA-256 of the secret is stored server-side.
+
+    Unknown tokens are counted per address: past HELPLINE_API_AUTH_FAILURES_PER_MINUTE that
+    address gets 429 for the rest of the minute, before any token is looked at (guessing)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return api_token_authenticate(secret=token.strip())
+        failures = settings.HELPLINE_API_AUTH_FAILURES_PER_MINUTE
+        ip = client_ip(request)
+        if failures and ratelimit.used("api-auth-failures", ip) >= failures:
+            wait = ratelimit.seconds_left()
+            raise Throttled(
+                f"Too many requests with unknown tokens from this address. Retry in {wait} s.",
+                retry_after=wait,
+            )
+        secret = token.strip()
+        user = api_token_authenticate(secret=secret)
+        if user is None:
+            if failures:
+                ratelimit.hit("api-auth-failures", ip, limit=failures)
+            return None
+        limit_caller("token:" + secret, per="token")
+        return user
 
 
 class SessionAuth(APIKeyCookie):
@@ -48,6 +85,7 @@ class SessionAuth(APIKeyCookie):
             return None
         if request.method not in _SAFE_METHODS and check_csrf(request) is not None:
             raise CsrfFailed()
+        limit_caller(f"user:{user.pk}", per="user")
         return user
 
 

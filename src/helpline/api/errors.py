@@ -34,6 +34,14 @@ _HTTP_CODES: dict[int, str] = {
 }
 
 
+class Throttled(HttpError):
+    """429 with ``Retry-After``: the caller is over one of the request limits (docs/api.md)."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(429, message)
+        self.retry_after = retry_after
+
+
 def error_body(
     code: str, message: str, *, field: str | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -108,6 +116,8 @@ def _http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpResp
     response = api.create_response(request, error_body(code, message), status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="helpline"'
+    if isinstance(exc, Throttled):
+        response["Retry-After"] = str(exc.retry_after)
     return response
 
 

@@ -263,6 +263,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("HELPLINE_MAX_UPLOAD_BYTES", 25 * 1024 * 1
 # Most API ticket creates one web process writes in one transaction (group commit, ADR 0006);
 # 1 writes each alone.
 HELPLINE_API_GROUP_MAX = env_int("HELPLINE_API_GROUP_MAX", 32, minimum=1, maximum=1000)
+# Request limits per minute (core/ratelimit.py, docs/api.md "Rate limits"); 0 turns one off.
+HELPLINE_API_RATE_PER_MINUTE = env_int("HELPLINE_API_RATE_PER_MINUTE", 6000, minimum=0)
+HELPLINE_API_AUTH_FAILURES_PER_MINUTE = env_int(
+    "HELPLINE_API_AUTH_FAILURES_PER_MINUTE", 20, minimum=0
+)
+HELPLINE_WEBHOOK_RATE_PER_MINUTE = env_int("HELPLINE_WEBHOOK_RATE_PER_MINUTE", 1200, minimum=0)
 
 # Triage of inbound messages (docs/triage.md); values are validated in triage/conf.py.
 TRIAGE_PRIORITY = env_str("HELPLINE_TRIAGE_PRIORITY", "suggest")  # off | suggest | set
