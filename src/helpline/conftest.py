@@ -29,7 +29,10 @@ def _empty_cache() -> None:
     """The cache is shared by processes (files or Redis); each test starts with it empty."""
     from django.core.cache import cache
 
+    from helpline.core import ratelimit
+
     cache.clear()
+    ratelimit.forget()  # the request limits' in-process counts go with the shared ones
 
 
 @pytest.fixture(autouse=True)
