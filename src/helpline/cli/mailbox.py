@@ -7,6 +7,8 @@ helpline mailbox remove --address help@example.org
 helpline mailbox watch            # poll IMAP mailboxes, waiting with IDLE where offered
 helpline mailbox ingest FILE.eml  # store and process one raw message (as the webhook would)
 helpline mailbox reencrypt        # rewrite stored credentials under the current secret key
+helpline mailbox oauth --address support@example.com --provider google --client-id ID \
+    --client-secret SECRET         # consent in a browser; the mailbox then uses XOAUTH2
 """
 
 from __future__ import annotations
@@ -34,6 +36,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ingest = sub.add_parser("ingest", help="ingest raw RFC 822 files")
     ingest.add_argument("files", nargs="+", type=Path)
     ingest.add_argument("--mailbox", default="", help="address of the receiving mailbox")
+    oauth = sub.add_parser(
+        "oauth",
+        help="give an IMAP mailbox OAuth access (Gmail, Microsoft 365): consent in a browser",
+    )
+    oauth.add_argument("--address", required=True, help="the mailbox (created if new)")
+    oauth.add_argument("--imap-user", default="", help="the account to sign in as (--address)")
+    oauth.add_argument("--provider", choices=["google", "microsoft", "other"], required=True)
+    oauth.add_argument("--tenant", default="common", help="Microsoft: the directory (tenant) id")
+    oauth.add_argument("--client-id", required=True, help="your OAuth client (a desktop app)")
+    oauth.add_argument("--client-secret", default="", help="the client's secret, if it has one")
+    oauth.add_argument("--auth-url", default="", help="other: the authorization endpoint")
+    oauth.add_argument("--token-url", default="", help="other: the token endpoint")
+    oauth.add_argument("--scope", default="", help="other: the IMAP scope(s)")
+    oauth.add_argument("--imap-host", default="", help="other (or to override): the IMAP host")
+    oauth.add_argument("--imap-port", type=int, default=993)
+    oauth.add_argument("--port", type=int, default=0, help="loopback port for the redirect")
+    oauth.add_argument("--timeout", type=float, default=300.0, help="seconds to wait (300)")
     sub.add_parser(
         "reencrypt",
         help="re-encrypt stored credentials with the current secret key (after a rotation)",
@@ -91,6 +110,8 @@ def run(args: argparse.Namespace) -> int:
             return _watch(once=args.once)
         if args.action == "reencrypt":
             return _reencrypt()
+        if args.action == "oauth":
+            return _oauth(args)
     except HelplineError as exc:
         print(f"helpline mailbox: {exc.message}", file=sys.stderr)
         return 1
@@ -128,3 +149,61 @@ def _reencrypt() -> int:
             file=sys.stderr,
         )
     return 1 if unreadable else 0
+
+
+def _oauth(args: argparse.Namespace) -> int:
+    from helpline.connectors.email import oauth, services
+
+    if args.provider == "other":
+        missing = [
+            f"--{name.replace('_', '-')}"
+            for name in ("auth_url", "token_url", "scope", "imap_host")
+            if not getattr(args, name)
+        ]
+        if missing:
+            print(f"helpline mailbox: --provider other needs {', '.join(missing)}", file=sys.stderr)
+            return 2
+        provider = oauth.Provider(
+            auth_url=args.auth_url, token_url=args.token_url, scope=args.scope,
+            imap_host=args.imap_host,
+        )
+    else:
+        provider = oauth.provider_preset(args.provider, tenant=args.tenant)
+        if args.imap_host:
+            provider = oauth.Provider(
+                provider.auth_url, provider.token_url, provider.scope, args.imap_host,
+                provider.extra,
+            )
+    # Microsoft's desktop redirect is registered as http://localhost; Google's loopback one
+    # as an address (both on any port).
+    host_name = "localhost" if args.provider == "microsoft" else "127.0.0.1"
+    catcher = oauth.RedirectCatcher(port=args.port, host_name=host_name)
+
+    def show(url: str) -> None:
+        print(
+            f"Open this address in a browser, sign in as {args.imap_user or args.address} and "
+            f"allow access (waiting up to {args.timeout:.0f} s for the answer on "
+            f"{catcher.redirect_uri}):\n\n{url}\n",
+            flush=True,
+        )
+
+    try:
+        mailbox = services.mailbox_oauth_connect(
+            address=args.address,
+            imap_user=args.imap_user or args.address,
+            provider=provider,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            catcher=catcher,
+            show=show,
+            imap_port=args.imap_port,
+            timeout=args.timeout,
+        )
+    except oauth.TokenRefreshError as exc:
+        print(f"helpline mailbox: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"mailbox {mailbox.address} (id={mailbox.pk}) now signs in to {provider.imap_host} with "
+        "OAuth; the refresh token is stored encrypted and access tokens are renewed as needed"
+    )
+    return 0

@@ -15,16 +15,17 @@ import string
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
 from helpline.config.env import ConfigError
-from helpline.connectors.email import selectors
+from helpline.connectors.email import oauth, selectors
 from helpline.connectors.email.choices import (
     BlockAction,
     InboundStatus,
@@ -219,6 +220,51 @@ def mailbox_update(*, mailbox: Mailbox, **changes: Any) -> Mailbox:
     mailbox.save(update_fields=list(changes))
     selectors.mailbox_cache_clear()
     return mailbox
+
+
+def mailbox_oauth_connect(
+    *,
+    address: str,
+    imap_user: str,
+    provider: oauth.Provider,
+    client_id: str,
+    client_secret: str,
+    catcher: oauth.RedirectCatcher,
+    show: Callable[[str], object],
+    imap_port: int = 993,
+    folder: str = "INBOX",
+    imap_options: Sequence[tuple[str, str]] = (),
+    timeout: float = 300.0,
+) -> Mailbox:
+    """Ask the provider for access to ``imap_user``'s mail (the admin opens the address given
+    to ``show`` and consents), then make ``address`` an XOAUTH2 IMAP mailbox with the refresh
+    token, creating it or changing its IMAP URL. Raises :class:`oauth.TokenRefreshError`."""
+    consent = oauth.consent_request(
+        provider, client_id=client_id, redirect_uri=catcher.redirect_uri, login_hint=imap_user
+    )
+    show(consent.url)
+    code = catcher.wait(state=consent.state, timeout=timeout)
+    access, refresh = oauth.exchange_code(
+        provider, consent, code=code, client_id=client_id, client_secret=client_secret
+    )
+    options = [
+        ("auth", "xoauth2"),
+        ("token_url", provider.token_url),
+        ("client_id", client_id),
+        *([("client_secret", client_secret)] if client_secret else []),
+        ("refresh_token", refresh),
+        *imap_options,  # e.g. ca_file for a server with a private CA
+    ]
+    user, token = quote(imap_user, safe=""), quote(access, safe="")
+    imap_url = (
+        f"imaps://{user}:{token}@{provider.imap_host}:{imap_port}/{quote(folder, safe='')}?"
+        + urlencode(options, quote_via=quote)
+    )
+    existing = Mailbox.objects.filter(address=identity_normalize(kind="email", value=address))
+    mailbox = existing.first()
+    if mailbox is None:
+        return mailbox_create(address=address, imap_url=imap_url)
+    return mailbox_update(mailbox=mailbox, imap_url=imap_url, is_active=True)
 
 
 def mailbox_delete(*, mailbox: Mailbox) -> None:

@@ -17,6 +17,8 @@ reads would block it). Three ways in:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from helpline.connectors.email.tests.tlsutil import Pki, make_pki
 
@@ -100,6 +102,7 @@ class TokenServer:
     refresh_token: str = "1//refresh-token-for-tests"
     rotate: bool = False
     refreshed: list[dict[str, str]] = field(default_factory=list)  # forms posted to /token
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> challenge, uri
 
     @property
     def token_url(self) -> str:
@@ -117,8 +120,44 @@ class TokenServer:
         }
         return "&".join(f"{k}={quote(v, safe='')}" for k, v in options.items())
 
+    @property
+    def auth_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/authorize"
+
+    def _authorize(self, query: dict[str, str]) -> tuple[int, dict[str, str]]:
+        """The consent screen, already answered yes: a redirect back with a one-time code."""
+        if query.get("client_id") != self.client_id or query.get("response_type") != "code":
+            return 400, {}
+        if query.get("code_challenge_method") != "S256" or not query.get("code_challenge"):
+            return 400, {}
+        code = f"code-{len(self.codes) + 1}"
+        self.codes[code] = (query["code_challenge"], query.get("redirect_uri", ""))
+        target = query.get("redirect_uri", "") + "?" + urlencode(
+            {"code": code, "state": query.get("state", "")}
+        )
+        return 302, {"Location": target}
+
+    def _exchange(self, form: dict[str, str]) -> tuple[int, dict[str, object]]:
+        """The authorization-code grant, with the PKCE check (RFC 7636 4.6)."""
+        challenge, redirect_uri = self.codes.pop(form.get("code", ""), ("", ""))
+        verifier = form.get("code_verifier", "")
+        computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        if not challenge or computed.rstrip(b"=").decode() != challenge:
+            return 400, {"error": "invalid_grant", "error_description": "Bad code or verifier."}
+        if form.get("redirect_uri") != redirect_uri or form.get("client_id") != self.client_id:
+            return 400, {"error": "invalid_grant", "error_description": "Bad redirect_uri."}
+        self.token = f"ya29.consented-{len(self.refreshed)}"
+        return 200, {
+            "access_token": self.token,
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "refresh_token": self.refresh_token,
+        }
+
     def _grant(self, form: dict[str, str]) -> tuple[int, dict[str, object]]:
         self.refreshed.append(form)
+        if form.get("grant_type") == "authorization_code":
+            return self._exchange(form)
         if (
             form.get("grant_type") != "refresh_token"
             or form.get("client_id") != self.client_id
@@ -156,6 +195,15 @@ def start_token_server(*, token: str, user: str) -> TokenServer:
     server: TokenServer
 
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+            status, headers = server._authorize(query)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))

@@ -200,3 +200,103 @@ def test_an_xoauth2_url_needs_a_token_or_a_way_to_get_one():
     assert target.refresh.client_secret == "s3cr3t"
     for shown in (repr(target), repr(target.refresh)):
         assert "s3cr3t" not in shown and "r3fr3sh" not in shown
+
+
+# --- The first refresh token: consent in a browser, the code caught on a loopback port ---------
+
+
+def _browser(url: str) -> None:
+    """The admin's browser: open the consent address; the provider (already answered yes)
+    redirects back to Helpline's loopback listener, which the browser then visits."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (loopback test)
+        assert response.status == 200
+        assert b"you can close this tab" in response.read()
+
+
+def _consent_in_thread(url: str) -> None:
+    import threading
+
+    threading.Thread(target=_browser, args=(url,), daemon=True).start()
+
+
+def test_consent_makes_an_oauth_mailbox_that_fetches_mail(transactional_db, provider, folder):
+    state = provider.oauth
+    shown: list[str] = []
+
+    def show(url: str) -> None:
+        shown.append(url)
+        _consent_in_thread(url)
+
+    mailbox = services.mailbox_oauth_connect(
+        address="oauth@example.org",
+        imap_user=provider.user,
+        provider=oauth.Provider(
+            auth_url=state.auth_url, token_url=state.token_url, scope="imap", imap_host="127.0.0.1"
+        ),
+        client_id=state.client_id,
+        client_secret=state.client_secret,
+        catcher=oauth.RedirectCatcher(),
+        show=show,
+        imap_port=provider.tls_port,
+        folder=folder,
+        imap_options=[("ca_file", str(provider.ca_file))],
+        timeout=30,
+    )
+
+    # The consent address carried PKCE (S256) and the loopback redirect; the code was traded
+    # with its verifier (the provider checked both).
+    assert "code_challenge_method=S256" in shown[0]
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1" in shown[0]
+    assert state.refreshed[-1]["grant_type"] == "authorization_code"
+    target = imap.parse_imap_url(mailbox.imap_url)
+    assert target.xoauth2 and target.refresh is not None
+    assert target.refresh.refresh_token == state.refresh_token
+    append(provider, folder, raw_email(to="oauth@example.org", subject="after consent"))
+    assert imap.imap_poll(mailbox) == 1
+    assert Ticket.objects.filter(subject="after consent").exists()
+
+
+def test_consent_for_an_existing_mailbox_replaces_its_imap_url(transactional_db, provider, folder):
+    state = provider.oauth
+    existing = services.mailbox_create(address="oauth@example.org")
+    mailbox = services.mailbox_oauth_connect(
+        address="OAuth@Example.org",
+        imap_user=provider.user,
+        provider=oauth.Provider(state.auth_url, state.token_url, "imap", "127.0.0.1"),
+        client_id=state.client_id,
+        client_secret=state.client_secret,
+        catcher=oauth.RedirectCatcher(),
+        show=_consent_in_thread,
+        timeout=30,
+    )
+    assert mailbox.pk == existing.pk and mailbox.transport == "imap"
+    assert Mailbox.objects.count() == 1
+
+
+def test_a_refused_consent_is_an_error_and_changes_nothing(transactional_db, provider):
+    state = provider.oauth
+    catcher = oauth.RedirectCatcher()
+
+    def deny(url: str) -> None:  # the admin clicks "Cancel": the provider says so
+        import urllib.parse
+
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        back = catcher.redirect_uri + "?" + urllib.parse.urlencode(
+            {"error": "access_denied", "state": query["state"][0]}
+        )
+        _consent_in_thread(back)
+
+    with pytest.raises(oauth.TokenRefreshError, match="refused the consent: access_denied"):
+        services.mailbox_oauth_connect(
+            address="oauth@example.org",
+            imap_user=provider.user,
+            provider=oauth.Provider(state.auth_url, state.token_url, "imap", "127.0.0.1"),
+            client_id=state.client_id,
+            client_secret=state.client_secret,
+            catcher=catcher,
+            show=deny,
+            timeout=30,
+        )
+    assert not Mailbox.objects.exists()
