@@ -56,6 +56,7 @@ class EmailConfig:
     listener_tls_cert: str
     listener_tls_key: str
     listener_auth: str
+    listener_rate_per_minute: int = 600
 
     @property
     def relay(self) -> SmtpTarget | None:
@@ -97,4 +98,5 @@ def email_config() -> EmailConfig:
         listener_tls_cert=cert,
         listener_tls_key=key,
         listener_auth=auth,
+        listener_rate_per_minute=env_int("HELPLINE_SMTP_LISTENER_RATE_PER_MINUTE", 600, minimum=0),
     )

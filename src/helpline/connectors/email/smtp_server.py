@@ -11,6 +11,7 @@ internet.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import ssl
 from typing import Any
@@ -23,6 +24,7 @@ from django.db import close_old_connections
 from helpline.connectors.email import selectors
 from helpline.connectors.email.choices import InboundStatus, Transport
 from helpline.connectors.email.conf import email_config
+from helpline.core import ratelimit
 from helpline.core.errors import ValidationError
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,24 @@ def _store(raw: bytes, envelope_from: str, rcpts: list[str]) -> tuple[int, str]:
     return row.pk, row.status
 
 
+def _over_limit(session: Any) -> bool:
+    """More than HELPLINE_SMTP_LISTENER_RATE_PER_MINUTE messages this minute from the peer's
+    address. A peer on loopback (a relay on the same host, which passes on everyone's mail) is
+    never limited."""
+    limit = email_config().listener_rate_per_minute
+    peer = session.peer[0] if isinstance(session.peer, tuple) and session.peer else ""
+    if not limit or not peer or _loopback(peer):
+        return False
+    return not ratelimit.hit("smtp", peer, limit=limit).allowed
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class HelplineHandler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -70,6 +90,9 @@ class HelplineHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if _over_limit(session):
+            # Temporary: the sending server keeps the message and tries again later.
+            return "451 4.7.1 Too many messages from your address; try again later"
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogateescape")

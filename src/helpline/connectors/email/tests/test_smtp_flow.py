@@ -146,3 +146,41 @@ def test_listener_with_auth_requires_login(mailbox, listener_env):
         assert Ticket.objects.count() == 1
     finally:
         running.stop()
+
+
+def _handler_data(peer: str, raw: bytes) -> str:
+    """The listener's DATA step as aiosmtpd calls it, for a client at ``peer``."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from helpline.connectors.email.smtp_server import HelplineHandler
+
+    session = SimpleNamespace(peer=(peer, 40000))
+    envelope = SimpleNamespace(
+        original_content=raw, content=raw, mail_from="ada@customer.test",
+        rcpt_tos=["support@example.org"],
+    )
+    return asyncio.run(HelplineHandler().handle_DATA(None, session, envelope))
+
+
+def test_a_busy_peer_is_told_to_come_back_later_and_nothing_is_lost(
+    mailbox, monkeypatch, transactional_db
+):
+    from helpline.connectors.email.conf import email_config
+
+    monkeypatch.setenv("HELPLINE_SMTP_LISTENER_RATE_PER_MINUTE", "2")
+    email_config.cache_clear()
+    try:
+        answers = [
+            _handler_data("203.0.113.5", raw_email(subject=f"n{n}", message_id=f"<n{n}@x>"))
+            for n in range(3)
+        ]
+        assert [a[:3] for a in answers] == ["250", "250", "451"]
+        assert answers[2].startswith("451 4.7.1 Too many messages from your address")
+        assert InboundEmail.objects.count() == 2  # the third stays with its sender, who retries
+        # Another address, and a relay on this host (loopback), are not held back.
+        assert _handler_data("198.51.100.9", raw_email(subject="other"))[:3] == "250"
+        for n in range(4):
+            assert _handler_data("127.0.0.1", raw_email(subject=f"local {n}"))[:3] == "250"
+    finally:
+        email_config.cache_clear()
