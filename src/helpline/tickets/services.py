@@ -15,7 +15,7 @@ from django.db.models import F
 
 from helpline.accounts.models import Team, User
 from helpline.core import bus, clock
-from helpline.core.bulk import insert_rows
+from helpline.core.bulk import insert_rows, update_rows
 from helpline.core.errors import Conflict, InvalidTransition, ValidationError
 from helpline.core.html import sanitize_html
 from helpline.core.types import UNSET, Unset
@@ -604,6 +604,18 @@ def message_delivery_set(*, message: Message, status: str, detail: str = "") -> 
     Message.objects.filter(pk=message.pk).update(
         delivery_status=status, delivery_detail=detail[:2000]
     )
+
+
+def message_delivery_set_many(*, outcomes: Sequence[tuple[Message, str, str]]) -> None:
+    """``message_delivery_set`` for many messages in one statement (a burst of deliveries):
+    each (message, status, detail). Every status is checked before anything is written."""
+    for _, status, _ in outcomes:
+        if status not in DeliveryStatus.values:
+            raise ValidationError(f"Unknown delivery status {status!r}.")
+    for message, status, detail in outcomes:
+        message.delivery_status = status
+        message.delivery_detail = detail[:2000]
+    update_rows([message for message, _, _ in outcomes], ["delivery_status", "delivery_detail"])
 
 
 @dataclass(frozen=True)

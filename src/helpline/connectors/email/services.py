@@ -79,6 +79,7 @@ from helpline.tickets.services import (
     AutomaticReplyIn,
     TicketOpenIn,
     message_delivery_set,
+    message_delivery_set_many,
     message_receive,
     reply_add_many,
     ticket_open_many,
@@ -1490,11 +1491,13 @@ def outbound_deliver_many(*, outbound_ids: Sequence[int]) -> dict[int, str]:
                 "sent_at": ("", [adapt(clock.now())]),
             },
         )
+    message_delivery_set_many(
+        outcomes=[(row.message, "sent", results[row.pk].response) for row in sent]
+    )
     statuses: dict[int, str] = {}
     for row in rows:
         result = results[row.pk]
         if result.ok:
-            message_delivery_set(message=row.message, status="sent", detail=result.response)
             statuses[row.pk] = OutboundStatus.SENT
         else:
             statuses[row.pk] = _delivery_failed(row, attempts[row.pk], result)

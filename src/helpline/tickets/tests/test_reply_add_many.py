@@ -124,3 +124,33 @@ def test_every_item_is_checked_before_anything_is_written(agent):
     assert not Message.objects.filter(direction=Direction.OUTBOUND).exists()
     assert not TicketEvent.objects.filter(kind=EventKind.MESSAGE).exists()
     assert reply_add_many(items=[]) == []
+
+
+def test_delivery_outcomes_of_many_messages_are_one_statement():
+    from helpline.tickets.services import message_delivery_set, message_delivery_set_many
+
+    tickets = [make_ticket(), make_ticket(), make_ticket()]
+    messages = reply_add_many(items=[AutomaticReplyIn(ticket=t, body_text="Got it.") for t in tickets])
+    alone = reply_add_many(items=[AutomaticReplyIn(ticket=make_ticket(), body_text="Got it.")])[0]
+    message_delivery_set(message=alone, status="sent", detail="250 2.0.0 queued as A1")
+    with CaptureQueriesContext(connection) as ctx:
+        message_delivery_set_many(
+            outcomes=[
+                (messages[0], "sent", "250 2.0.0 queued as B1"),
+                (messages[1], "failed", "550 5.1.1 no such user " + "x" * 3000),
+                (messages[2], "sent", "250 2.0.0 queued as B3"),
+            ]
+        )
+    assert len(ctx.captured_queries) == 1
+    stored = dict(
+        Message.objects.filter(pk__in=[m.pk for m in [*messages, alone]]).values_list(
+            "pk", "delivery_status"
+        )
+    )
+    assert [stored[m.pk] for m in messages] == ["sent", "failed", "sent"]
+    assert stored[alone.pk] == "sent"  # the same as one at a time
+    details = Message.objects.get(pk=messages[1].pk).delivery_detail
+    assert details.startswith("550 5.1.1") and len(details) == 2000
+    with pytest.raises(ValidationError):
+        message_delivery_set_many(outcomes=[(messages[0], "failed", ""), (messages[2], "lost", "")])
+    assert Message.objects.get(pk=messages[0].pk).delivery_status == "sent"  # nothing written
