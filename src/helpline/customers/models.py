@@ -97,3 +97,20 @@ class CustomerNote(models.Model):
 
     def __str__(self) -> str:
         return self.body[:50]
+
+
+class CustomerLogin(models.Model):
+    """A customer's own sign-in, apart from staff accounts (``accounts.User``): one of the
+    customer's email addresses and a password hash. Staff authentication never reads this
+    table and customer authentication never reads the staff one; the portal (a later issue)
+    signs customers in with it."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="login")
+    email = models.EmailField(max_length=254, unique=True)  # lower-cased
+    password = models.CharField(max_length=128)  # Django's hasher format, never the password
+    is_active = models.BooleanField(default=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.email

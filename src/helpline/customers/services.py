@@ -16,7 +16,14 @@ from helpline.accounts.models import User
 from helpline.core.bulk import insert_rows
 from helpline.core.errors import Conflict, ValidationError
 from helpline.customers.choices import Channel, IdentityKind, OrderStatus
-from helpline.customers.models import Customer, CustomerNote, Identity, Order, Organisation
+from helpline.customers.models import (
+    Customer,
+    CustomerLogin,
+    CustomerNote,
+    Identity,
+    Order,
+    Organisation,
+)
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -316,6 +323,12 @@ def customer_merge(*, source: Customer, target: Customer) -> Customer:
                 model = relation.related_model
                 field = relation.field.name
                 model._default_manager.filter(**{field: source}).update(**{field: target})
+        # The sign-in (one per customer) goes with them unless the target has its own; then
+        # the source's is switched off (its address still moved as an identity above).
+        if CustomerLogin.objects.filter(customer=target).exists():
+            CustomerLogin.objects.filter(customer=source).update(is_active=False)
+        else:
+            CustomerLogin.objects.filter(customer=source).update(customer=target)
         merged_attributes = {**source.attributes, **target.attributes}
         Customer.objects.filter(pk=target.pk).update(
             attributes=merged_attributes,

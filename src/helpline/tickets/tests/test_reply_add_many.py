@@ -130,7 +130,9 @@ def test_delivery_outcomes_of_many_messages_are_one_statement():
     from helpline.tickets.services import message_delivery_set, message_delivery_set_many
 
     tickets = [make_ticket(), make_ticket(), make_ticket()]
-    messages = reply_add_many(items=[AutomaticReplyIn(ticket=t, body_text="Got it.") for t in tickets])
+    messages = reply_add_many(
+        items=[AutomaticReplyIn(ticket=t, body_text="Got it.") for t in tickets]
+    )
     alone = reply_add_many(items=[AutomaticReplyIn(ticket=make_ticket(), body_text="Got it.")])[0]
     message_delivery_set(message=alone, status="sent", detail="250 2.0.0 queued as A1")
     with CaptureQueriesContext(connection) as ctx:
