@@ -32,15 +32,27 @@ logger = logging.getLogger(__name__)
 
 def _rcpt_ok(address: str) -> bool:
     close_old_connections()
-    return selectors.mailbox_id_for_address(address) is not None
+    try:
+        return selectors.mailbox_id_for_address(address) is not None
+    finally:
+        close_old_connections()  # a pooled connection goes back, not kept by this thread
 
 
 def _store(raw: bytes, envelope_from: str, rcpts: list[str]) -> tuple[int, str]:
     """Store the raw message (one committed insert) and wake a worker to process it."""
+    close_old_connections()
+    try:
+        return _store_now(raw, envelope_from, rcpts)
+    finally:
+        # These run on the event loop's executor threads: a PostgreSQL connection goes back
+        # to the pool after each message instead of staying with a thread that may end.
+        close_old_connections()
+
+
+def _store_now(raw: bytes, envelope_from: str, rcpts: list[str]) -> tuple[int, str]:
     from helpline.connectors.email import tasks
     from helpline.connectors.email.services import inbound_store
 
-    close_old_connections()
     mailbox_id = next((m for m in (selectors.mailbox_id_for_address(r) for r in rcpts) if m), None)
     row, _ = inbound_store(
         raw=raw,

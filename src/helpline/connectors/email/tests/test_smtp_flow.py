@@ -184,3 +184,24 @@ def test_a_busy_peer_is_told_to_come_back_later_and_nothing_is_lost(
             assert _handler_data("127.0.0.1", raw_email(subject=f"local {n}"))[:3] == "250"
     finally:
         email_config.cache_clear()
+
+
+def test_the_listener_gives_pooled_connections_back(mailbox, transactional_db):
+    """The listener stores on executor threads that may end (a loop per test here, a loop's
+    threads in production): each message's PostgreSQL connection goes back to the pool."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the connection pool is PostgreSQL's")
+    pool = connection.pool
+
+    def checked_out() -> int:
+        stats = pool.get_stats()
+        return int(stats.get("pool_size", 0)) - int(stats.get("pool_available", 0))
+
+    before = checked_out()
+    for n in range(6):
+        answer = _handler_data("127.0.0.1", raw_email(subject=f"p{n}", message_id=f"<p{n}@x>"))
+        assert answer.startswith("250")
+    assert checked_out() == before
+    assert InboundEmail.objects.count() == 6
