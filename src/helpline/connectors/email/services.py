@@ -301,7 +301,12 @@ def _header_summary(raw: bytes) -> tuple[str, str, str]:
         sender = email.utils.parseaddr(decode_header_value(head.get("From")))[1]
     except Exception:
         return "", "", ""
-    return (ids[0] if ids else ""), subject, sender
+    return _text(ids[0] if ids else ""), _text(subject), _text(sender)
+
+
+def _text(value: str) -> str:
+    """A header's text as a database column holds it: PostgreSQL's text refuses NUL."""
+    return value.replace("\x00", "")
 
 
 def inbound_store(
@@ -337,8 +342,8 @@ def inbound_store(
         sha256=digest,
         dedupe_key=key,
         rfc_id=message_id[:255],
-        envelope_from=envelope_from[:320],
-        envelope_to=list(envelope_to or [])[:50],
+        envelope_from=_text(envelope_from)[:320],
+        envelope_to=[_text(address) for address in (envelope_to or [])][:50],
         subject=subject[:255],
         from_address=sender[:320],
         received_at=clock.now(),

@@ -111,3 +111,22 @@ def test_malformed_mime_never_crashes_and_is_never_lost(db, raw):
         assert bytes(stored.raw) == raw
     if stored.status == InboundStatus.QUARANTINED:
         assert stored.error
+
+
+def test_nul_bytes_in_headers_and_body_are_kept_raw_and_dropped_from_the_text(db, mailbox):
+    """PostgreSQL's text columns refuse NUL (found by the property test above, from
+    ``From: \\x00``): the raw message keeps every byte, the columns get the text without it."""
+    raw = (
+        b"From: Ada \x00Lovelace <ada@customer.test>\r\nTo: support@example.org\r\n"
+        b"Subject: kettle\x00 broken\r\nMessage-ID: <nul-1@customer.test>\r\n\r\n"
+        b"It stopped\x00 working.\r\n"
+    )
+    row = services.inbound_ingest(raw=raw, transport=Transport.WEBHOOK)
+    stored = InboundEmail.objects.get(pk=row.pk)
+    assert bytes(stored.raw) == raw
+    assert stored.subject == "kettle broken" and stored.rfc_id == "<nul-1@customer.test>"
+    assert stored.status == InboundStatus.PROCESSED, stored.error
+    ticket = stored.ticket
+    assert ticket is not None and "\x00" not in ticket.subject
+    inbound = ticket.messages.get(direction="inbound")
+    assert "It stopped working" in inbound.body_text and "\x00" not in inbound.body_text
