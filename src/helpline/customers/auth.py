@@ -18,6 +18,7 @@ from helpline.core import clock
 from helpline.core.errors import ValidationError
 from helpline.customers.choices import IdentityKind
 from helpline.customers.models import Customer, CustomerLogin, Identity
+from helpline.customers.services import customer_surviving
 
 SESSION_KEY = "helpline_customer_id"
 
@@ -62,10 +63,7 @@ def customer_authenticate(*, email: str, password: str) -> Customer | None:
     if not check_password(password, login.password, setter=upgrade):
         return None
     CustomerLogin.objects.filter(pk=login.pk).update(last_login_at=clock.now())
-    customer = login.customer
-    while customer.merged_into_id is not None:  # signed in to a record merged since
-        customer = Customer.objects.get(pk=customer.merged_into_id)
-    return customer
+    return customer_surviving(login.customer)  # signed in to a record merged since
 
 
 def customer_session_login(request: HttpRequest, customer: Customer) -> None:

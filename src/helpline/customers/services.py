@@ -262,7 +262,7 @@ def _customer_for(pairs: list[tuple[str, str]], ref: CustomerRef) -> Customer | 
         known = [by_pair[pair] for pair in pairs if pair in by_pair][:1]
     if not known:
         return None
-    customer = _resolve_merged(known[0].customer)
+    customer = customer_surviving(known[0].customer)
     for other_kind, other_value in pairs:
         if (other_kind, other_value) != (known[0].kind, known[0].value):
             _attach_if_free(customer, other_kind, other_value)
@@ -281,7 +281,8 @@ def _attach_if_free(customer: Customer, kind: str, value: str) -> None:
             pass  # attached by a concurrent request; either owner is a valid outcome
 
 
-def _resolve_merged(customer: Customer) -> Customer:
+def customer_surviving(customer: Customer) -> Customer:
+    """The record ``customer`` was merged into (through any chain of merges), or itself."""
     seen = set()
     while customer.merged_into_id is not None and customer.pk not in seen:
         seen.add(customer.pk)
