@@ -15,7 +15,6 @@ of an error message or a log line.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import threading
 import time
@@ -24,9 +23,10 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
+from helpline.core.net import is_loopback
+
 TIMEOUT = 20.0
 EARLY = 60.0  # a token is renewed this many seconds before its stated expiry
-_LOOPBACK_NAMES = {"localhost"}
 
 
 class TokenRefreshError(Exception):
@@ -66,18 +66,9 @@ def check_token_url(url: str) -> str | None:
         return f"the token_url {url!r} has no host"
     if parts.scheme == "https":
         return None
-    if parts.scheme == "http" and _loopback(parts.hostname):
+    if parts.scheme == "http" and is_loopback(parts.hostname):
         return None
     return "the token_url must be https:// (http:// only on 127.0.0.1 or localhost)"
-
-
-def _loopback(host: str) -> bool:
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def refresh_access_token(config: RefreshConfig) -> Grant:

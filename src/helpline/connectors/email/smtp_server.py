@@ -11,7 +11,6 @@ internet.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 from typing import Any
@@ -26,6 +25,7 @@ from helpline.connectors.email.choices import InboundStatus, Transport
 from helpline.connectors.email.conf import email_config
 from helpline.core import ratelimit
 from helpline.core.errors import ValidationError
+from helpline.core.net import is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -75,16 +75,9 @@ def _over_limit(session: Any) -> bool:
     never limited."""
     limit = email_config().listener_rate_per_minute
     peer = session.peer[0] if isinstance(session.peer, tuple) and session.peer else ""
-    if not limit or not peer or _loopback(peer):
+    if not limit or not peer or is_loopback(peer):
         return False
     return not ratelimit.hit("smtp", peer, limit=limit).allowed
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class HelplineHandler:
