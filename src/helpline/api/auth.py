@@ -31,15 +31,20 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
-def limit_caller(ident: str, *, per: str) -> None:
-    """Count one request of an authenticated caller; 429 over HELPLINE_API_RATE_PER_MINUTE."""
-    verdict = ratelimit.hit("api", ident, limit=settings.HELPLINE_API_RATE_PER_MINUTE)
+def throttle(scope: str, ident: str, *, limit: int, per: str) -> None:
+    """Count one request of ``ident``; ``Throttled`` (429) once it is over ``limit`` a minute."""
+    verdict = ratelimit.hit(scope, ident, limit=limit)
     if not verdict.allowed:
         raise Throttled(
             f"Too many requests: at most {verdict.limit} a minute per {per}. "
             f"Retry in {verdict.reset_seconds} s.",
             retry_after=verdict.reset_seconds,
         )
+
+
+def limit_caller(ident: str, *, per: str) -> None:
+    """An authenticated caller's request against HELPLINE_API_RATE_PER_MINUTE."""
+    throttle("api", ident, limit=settings.HELPLINE_API_RATE_PER_MINUTE, per=per)
 
 
 class BearerToken(HttpBearer):

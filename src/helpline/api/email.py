@@ -17,13 +17,11 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from helpline.accounts.models import User
-from helpline.api.auth import actor, client_ip
-from helpline.api.errors import Throttled
+from helpline.api.auth import actor, client_ip, throttle
 from helpline.connectors.email import selectors, services
 from helpline.connectors.email.choices import InboundStatus, Transport
 from helpline.connectors.email.conf import email_config
 from helpline.connectors.email.models import InboundEmail, Mailbox
-from helpline.core import ratelimit
 from helpline.core.errors import NotFound, PermissionDenied, ValidationError
 
 router = Router(tags=["email"])
@@ -203,15 +201,12 @@ class InboundAccepted(Schema):
 def inbound_email_view(
     request: HttpRequest, params: Query[InboundParams]
 ) -> Status[dict[str, object]]:
-    verdict = ratelimit.hit(
-        "webhook", client_ip(request), limit=settings.HELPLINE_WEBHOOK_RATE_PER_MINUTE
+    throttle(
+        "webhook",
+        client_ip(request),
+        limit=settings.HELPLINE_WEBHOOK_RATE_PER_MINUTE,
+        per="address",
     )
-    if not verdict.allowed:
-        raise Throttled(
-            f"Too many messages from this address: at most {verdict.limit} a minute. "
-            f"Retry in {verdict.reset_seconds} s.",
-            retry_after=verdict.reset_seconds,
-        )
     _check_signature(request)
     mailbox = None
     if params.mailbox:

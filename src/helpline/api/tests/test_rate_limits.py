@@ -107,6 +107,9 @@ def test_the_webhook_is_limited_per_address_before_its_signature(settings, mid_m
     ]
     # Off (no secret set: 503) for the first two; the third is refused before that check.
     assert codes == [503, 503, 429]
+    refused = anon.post(BASE + "/inbound/email", b"x", content_type="message/rfc822")
+    assert "at most 2 a minute per address" in refused.json()["message"]
+    assert refused["Retry-After"] == "40"
 
 
 def test_no_secret_reaches_the_cache(settings, mid_minute, client_for: ClientFor, agent: User):
@@ -117,5 +120,6 @@ def test_no_secret_reaches_the_cache(settings, mid_minute, client_for: ClientFor
     secret = api.defaults["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
     assert api.get(BASE + "/me").status_code == 200
     verdict = ratelimit.hit("api", "token:" + secret, limit=5)
-    assert verdict.remaining == 3  # the request above and this hit
-    assert cache.get(f"helpline:rl:api:token:{secret}:1800000000") is None
+    assert verdict.remaining == 3  # the request above and this hit, under the hashed key
+    key = ratelimit._key("api", "token:" + secret, 1_800_000_000)
+    assert cache.get(key) == 2 and secret not in key
