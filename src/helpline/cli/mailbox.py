@@ -14,6 +14,7 @@ helpline mailbox oauth --address support@example.com --provider google --client-
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import signal
 import sys
 import threading
@@ -170,10 +171,7 @@ def _oauth(args: argparse.Namespace) -> int:
     else:
         provider = oauth.provider_preset(args.provider, tenant=args.tenant)
         if args.imap_host:
-            provider = oauth.Provider(
-                provider.auth_url, provider.token_url, provider.scope, args.imap_host,
-                provider.extra,
-            )
+            provider = dataclasses.replace(provider, imap_host=args.imap_host)
     # Microsoft's desktop redirect is registered as http://localhost; Google's loopback one
     # as an address (both on any port).
     host_name = "localhost" if args.provider == "microsoft" else "127.0.0.1"

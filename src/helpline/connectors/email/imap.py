@@ -23,7 +23,7 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
@@ -172,6 +172,32 @@ def _refresh_config(query: dict[str, list[str]], *, xoauth2: bool) -> RefreshCon
     )
 
 
+def imap_oauth_url(
+    *,
+    user: str,
+    access_token: str,
+    host: str,
+    port: int,
+    folder: str,
+    refresh: RefreshConfig,
+    options: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The IMAP URL of an XOAUTH2 mailbox that refreshes its own tokens (``parse_imap_url``
+    reads it back); ``options`` are more URL options, e.g. ``ca_file``."""
+    pairs = [
+        ("auth", "xoauth2"),
+        ("token_url", refresh.token_url),
+        ("client_id", refresh.client_id),
+        *([("client_secret", refresh.client_secret)] if refresh.client_secret else []),
+        ("refresh_token", refresh.refresh_token),
+        *options,
+    ]
+    return (
+        f"imaps://{quote(user, safe='')}:{quote(access_token, safe='')}@{host}:{port}/"
+        f"{quote(folder, safe='')}?" + urlencode(pairs, quote_via=quote)
+    )
+
+
 def imap_url_with_refresh_token(url: str, refresh_token: str) -> str:
     """``url`` with its ``refresh_token`` option replaced (the provider rotated it)."""
     parts = urlsplit(url)
@@ -240,20 +266,18 @@ def _login(conn: imaplib.IMAP4, target: ImapTarget, on_rotate: Rotate | None) ->
         return
     config = target.refresh
     if config is None:
-        _xoauth2(conn, target, target.password, where, refreshable=False)
+        _xoauth2(conn, target, target.password, where, hint=_HINT_STALE)
         return
     # The token this process got last, while it is good; else the URL's own on first use;
     # else a new one. One refused at login is renewed once and tried again.
     access = tokens.valid(config)
-    fresh = False
     if access is None and (tokens.seen(config) or not target.password):
-        access, fresh = _refreshed(config, where, on_rotate), True
+        _xoauth2(conn, target, _refreshed(config, where, on_rotate), where, hint=_HINT_ISSUED)
+        return
     try:
-        _xoauth2(conn, target, access or target.password, where, refreshable=not fresh)
+        _xoauth2(conn, target, access or target.password, where, hint=".")
     except ImapError:
-        if fresh:
-            raise
-        _xoauth2(conn, target, _refreshed(config, where, on_rotate), where, refreshable=False)
+        _xoauth2(conn, target, _refreshed(config, where, on_rotate), where, hint=_HINT_ISSUED)
 
 
 def _refreshed(config: RefreshConfig, where: str, on_rotate: Rotate | None) -> str:
@@ -266,8 +290,15 @@ def _refreshed(config: RefreshConfig, where: str, on_rotate: Rotate | None) -> s
     return grant.access_token
 
 
+_HINT_STALE = "; the access token is wrong or expired."
+_HINT_ISSUED = (
+    "; a token just issued by the provider was refused: check the account and the token's "
+    "scope (IMAP)."
+)
+
+
 def _xoauth2(
-    conn: imaplib.IMAP4, target: ImapTarget, access: str, where: str, *, refreshable: bool
+    conn: imaplib.IMAP4, target: ImapTarget, access: str, where: str, *, hint: str
 ) -> None:
     token = f"user={target.username}\x01auth=Bearer {access}\x01\x01".encode()
     server_said: list[bytes] = []
@@ -285,14 +316,6 @@ def _xoauth2(
         conn.authenticate("XOAUTH2", respond)
     except imaplib.IMAP4.error as exc:
         detail = next((c for c in server_said if c), b"").decode("utf-8", "replace")
-        hint = (
-            "; the access token is wrong or expired."
-            if not target.refresh
-            else "; a token just issued by the provider was refused: check the account and "
-            "the token's scope (IMAP)."
-            if not refreshable
-            else "."
-        )
         raise ImapError(
             f"XOAUTH2 login as {where} refused: {_server_text(exc)}"
             + (f" (server said {detail})" if detail else "")

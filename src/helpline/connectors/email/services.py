@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
@@ -245,21 +244,19 @@ def mailbox_oauth_connect(
     )
     show(consent.url)
     code = catcher.wait(state=consent.state, timeout=timeout)
+    from helpline.connectors.email.imap import imap_oauth_url
+
     access, refresh = oauth.exchange_code(
         provider, consent, code=code, client_id=client_id, client_secret=client_secret
     )
-    options = [
-        ("auth", "xoauth2"),
-        ("token_url", provider.token_url),
-        ("client_id", client_id),
-        *([("client_secret", client_secret)] if client_secret else []),
-        ("refresh_token", refresh),
-        *imap_options,  # e.g. ca_file for a server with a private CA
-    ]
-    user, token = quote(imap_user, safe=""), quote(access, safe="")
-    imap_url = (
-        f"imaps://{user}:{token}@{provider.imap_host}:{imap_port}/{quote(folder, safe='')}?"
-        + urlencode(options, quote_via=quote)
+    imap_url = imap_oauth_url(
+        user=imap_user,
+        access_token=access,
+        host=provider.imap_host,
+        port=imap_port,
+        folder=folder,
+        refresh=oauth.RefreshConfig(provider.token_url, client_id, client_secret, refresh),
+        options=imap_options,  # e.g. ca_file for a server with a private CA
     )
     existing = Mailbox.objects.filter(address=identity_normalize(kind="email", value=address))
     mailbox = existing.first()
