@@ -11,21 +11,20 @@ from __future__ import annotations
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.http import HttpRequest
 
 from helpline.core import clock
 from helpline.core.errors import ValidationError
 from helpline.customers.choices import IdentityKind
 from helpline.customers.models import Customer, CustomerLogin, Identity
-from helpline.customers.services import customer_surviving
+from helpline.customers.services import customer_surviving, identity_normalize
 
 SESSION_KEY = "helpline_customer_id"
 
 
 def customer_login_set(*, customer: Customer, email: str, password: str) -> CustomerLogin:
     """Give ``customer`` a sign-in (or a new password) with one of their own email addresses."""
-    address = email.strip().lower()
+    address = identity_normalize(kind=IdentityKind.EMAIL, value=email)
     if not Identity.objects.filter(
         customer=customer, kind=IdentityKind.EMAIL, value=address
     ).exists():
@@ -36,18 +35,20 @@ def customer_login_set(*, customer: Customer, email: str, password: str) -> Cust
         validate_password(password)
     except DjangoValidationError as exc:
         raise ValidationError(" ".join(exc.messages), field="password") from exc
-    with transaction.atomic():
-        login, _ = CustomerLogin.objects.update_or_create(
-            customer=customer,
-            defaults={"email": address, "password": make_password(password), "is_active": True},
-        )
+    login, _ = CustomerLogin.objects.update_or_create(  # atomic by itself
+        customer=customer,
+        defaults={"email": address, "password": make_password(password), "is_active": True},
+    )
     return login
 
 
 def customer_authenticate(*, email: str, password: str) -> Customer | None:
     """The customer whose active sign-in matches, or None. Unknown addresses cost the same
     password check as known ones (no timing hint of who has an account)."""
-    address = email.strip().lower()
+    try:
+        address = identity_normalize(kind=IdentityKind.EMAIL, value=email)
+    except ValidationError:
+        address = ""  # no such sign-in; still the same work below
     login = (
         CustomerLogin.objects.select_related("customer")
         .filter(email=address, is_active=True)

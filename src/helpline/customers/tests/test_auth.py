@@ -33,6 +33,7 @@ def test_a_customer_signs_in_with_their_own_address_and_password():
     assert customer_authenticate(email="ADA@example.com", password=SECRET) == ada
     assert customer_authenticate(email="ada@example.com", password="wrong-password") is None
     assert customer_authenticate(email="nobody@example.com", password=SECRET) is None
+    assert customer_authenticate(email="not an address", password=SECRET) is None
     login.refresh_from_db()
     assert login.last_login_at is not None
 
